@@ -1,0 +1,162 @@
+"""For NGOs: deep links and QR posters, and anonymous figures where no count under 5 is ever shown.
+
+Payloads are `[<lang>_]<card-id>[__<campaign>]`: neutral words only, so a link on a shared phone
+gives nothing away, and a campaign tag lets an NGO count what its own posters bring.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+
+from bot.content import LANGS, Knowledge
+from bot.store import Count, shown
+
+PAYLOAD_MAX = 64
+_CAMPAIGN = re.compile(r"^[A-Za-z0-9-]{1,20}$")
+
+
+@dataclass(frozen=True)
+class Link:
+    lang: str
+    card: str | None
+    title: str
+    url: str
+
+
+def payload(lang: str | None, card: str | None, campaign: str = "") -> str:
+    """The start payload for a card and/or language, within Telegram's 64 characters of [A-Za-z0-9_-]."""
+    if campaign and not _CAMPAIGN.match(campaign):
+        raise ValueError("a campaign tag is 1-20 letters, digits or '-'")
+    body = "_".join(part for part in (lang, card) if part)
+    text = f"{body}__{campaign}" if campaign else body
+    if len(text) > PAYLOAD_MAX:
+        raise ValueError(f"payload longer than {PAYLOAD_MAX} characters: {text}")
+    return text
+
+
+def links(k: Knowledge, bot: str, langs: Iterable[str] = LANGS, campaign: str = "") -> list[Link]:
+    """The bare bot and every card, per language."""
+    out = []
+    for lang in langs:
+        out.append(
+            Link(
+                lang,
+                None,
+                k.text(lang, "bot_short_description"),
+                f"https://t.me/{bot}?start={payload(lang, None, campaign)}",
+            )
+        )
+        for cid in k.card_ids:
+            out.append(
+                Link(
+                    lang,
+                    cid,
+                    k.card(cid, lang).title,
+                    f"https://t.me/{bot}?start={payload(lang, cid, campaign)}",
+                )
+            )
+    return out
+
+
+def write_qr(link: Link, folder: Path) -> list[Path]:
+    """A poster-ready QR code as PNG and SVG, with the title and the link printed under it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{link.lang}_{link.card or 'bot'}"
+    qr = segno.make(link.url, error="m")
+    svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
+    qr.save(str(svg_path), scale=10, border=4)
+    _caption_svg(svg_path, link)
+    qr.save(str(png_path), scale=12, border=4)
+    _caption_png(png_path, link)
+    return [png_path, svg_path]
+
+
+def _caption_svg(path: Path, link: Link) -> None:
+    from xml.sax.saxutils import escape
+
+    text = path.read_text(encoding="utf-8")
+    width = int(re.search(r'width="(\d+)"', text).group(1))  # type: ignore[union-attr]
+    height = int(re.search(r'height="(\d+)"', text).group(1))  # type: ignore[union-attr]
+    extra = 70
+    text = re.sub(r'height="\d+"', f'height="{height + extra}"', text, count=1)
+    caption = (
+        f'<rect x="0" y="{height}" width="{width}" height="{extra}" fill="#fff"/>'
+        f'<text x="{width // 2}" y="{height + 25}" font-family="sans-serif" font-size="18" text-anchor="middle">'
+        f"{escape(link.title)}</text>"
+        f'<text x="{width // 2}" y="{height + 55}" font-family="monospace" font-size="12" text-anchor="middle">'
+        f"{escape(link.url)}</text></svg>"
+    )
+    text = text.replace('viewBox="0 0', 'data-qr="1" viewBox="0 0').replace("</svg>", caption)
+    text = re.sub(
+        r'viewBox="0 0 (\d+) (\d+)"', lambda m: f'viewBox="0 0 {m[1]} {int(m[2]) + extra // 10}"', text
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def _caption_png(path: Path, link: Link) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    qr = Image.open(path).convert("RGB")
+    font = ImageFont.load_default(size=22)
+    small = ImageFont.load_default(size=14)
+    poster = Image.new("RGB", (qr.width, qr.height + 80), "white")
+    poster.paste(qr, (0, 0))
+    draw = ImageDraw.Draw(poster)
+    draw.text((qr.width // 2, qr.height + 20), link.title, fill="black", font=font, anchor="mm")
+    draw.text((qr.width // 2, qr.height + 55), link.url, fill="black", font=small, anchor="mm")
+    poster.save(path)
+
+
+def table(counts: Iterable[Count]) -> list[tuple[str, str, str, str, str]]:
+    """Rows (card, lang, outcome, campaign, count) summed over days, counts under 5 masked."""
+    totals: Counter[tuple[str, str, str, str]] = Counter()
+    for c in counts:
+        totals[(c.card or "-", c.lang, c.outcome, c.campaign or "-")] += c.n
+    return [(*key, shown(n)) for key, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def top_cards(counts: Iterable[Count], limit: int = 10) -> list[tuple[str, int]]:
+    totals: Counter[str] = Counter()
+    for c in counts:
+        if c.card:
+            totals[c.card] += c.n
+    return totals.most_common(limit)
+
+
+def csv_text(rows: list[tuple[str, str, str, str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("card", "lang", "outcome", "campaign", "count"))
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def chart(counts: Iterable[Count], since: dt.date) -> bytes:
+    """A PNG bar chart of the most asked topics; bars under 5 are drawn as '<5' at the threshold."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    top = top_cards(counts)
+    font = ImageFont.load_default(size=16)
+    width, row = 720, 34
+    image = Image.new("RGB", (width, 60 + row * max(len(top), 1)), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 18), f"since {since.isoformat()}", fill="black", font=font)
+    most = max((max(n, 5) for _, n in top), default=5)
+    for i, (card, n) in enumerate(top):
+        y = 50 + i * row
+        draw.text((20, y + 6), card, fill="black", font=font)
+        length = int(380 * max(n, 5) / most)
+        draw.rectangle((260, y + 4, 260 + length, y + row - 6), fill="#4a7ebb")
+        draw.text((270 + length, y + 6), shown(n), fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

@@ -1,0 +1,435 @@
+"""Telegram handlers: each turns an update into a core call and sends the reply it gets back.
+
+They are the edge: no sentence is written here, only which reply fits which update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from babel import negotiate_locale
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot import figures, replies
+from bot.content import LANGS, Knowledge
+from bot.matching import Matcher
+from bot.replies import Reply, split
+from bot.store import Store, shown
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANG = "ru"
+MAX_TEXT = 4096  # the most Telegram delivers; a longer paste is matched on its beginning
+PER_MINUTE = 20
+BATCH = 100  # deleteMessages takes at most 100 ids
+
+
+@dataclass(frozen=True)
+class Core:
+    """One content version and its index, swapped as a whole on reload."""
+
+    knowledge: Knowledge
+    matcher: Matcher
+
+
+@dataclass
+class State:
+    core: Core
+    store: Store
+    admins: frozenset[int] = frozenset()
+    keep_unmatched: bool = False
+    bot_username: str = ""
+    rate: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def state(context: ContextTypes.DEFAULT_TYPE) -> State:
+    value: State = context.bot_data["state"]
+    return value
+
+
+def negotiate(saved: str | None, telegram_code: str | None) -> str:
+    """Saved choice, else Telegram's language through babel, else Russian."""
+    if saved in LANGS:
+        return saved
+    if telegram_code:
+        found = negotiate_locale([telegram_code.replace("-", "_")], list(LANGS))
+        if found:
+            return found.split("_")[0]
+    return DEFAULT_LANG
+
+
+def parse_payload(payload: str, card_ids: Sequence[str]) -> tuple[str | None, str | None, str]:
+    """`[<lang>_]<card-id>[__<campaign>]` → (lang, card, campaign); unknown parts become None."""
+    body, _, campaign = payload.partition("__")
+    lang: str | None = None
+    if body in LANGS:
+        return body, None, campaign
+    head, sep, rest = body.partition("_")
+    if sep and head in LANGS:
+        lang, body = head, rest
+    return lang, body if body in card_ids else None, campaign
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in reply.buttons]
+    )
+
+
+def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    user = update.effective_user
+    if user is None:
+        return DEFAULT_LANG
+    saved = state(context).store.language(user.id) if _private(update) else None
+    return negotiate(saved, user.language_code)
+
+
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> list[Message]:
+    """Send every part, buttons under the last; remember ids in private chats so they can be erased."""
+    chat = update.effective_chat
+    if chat is None:
+        return []
+    sent: list[Message] = []
+    try:
+        for n, part in enumerate(reply.parts):
+            last = n == len(reply.parts) - 1
+            sent.append(
+                await context.bot.send_message(
+                    chat.id,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply) if last else None,
+                    protect_content=reply.protect,
+                    disable_web_page_preview=True,
+                )
+            )
+    except Forbidden:
+        log.info("chat unreachable (blocked or left); skipped")
+    if _private(update):
+        state(context).store.remember(chat.id, [m.message_id for m in sent])
+    return sent
+
+
+def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is not None and _private(update):
+        state(context).store.remember(message.chat_id, [message.message_id])
+
+
+def _throttled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool | None:
+    """True to drop the update, None to send one gentle 'slow down', False to go on."""
+    user = update.effective_user
+    if user is None:
+        return False
+    st, minute = state(context), int(time.time() // 60)
+    start, count = st.rate.get(user.id, (minute, 0))
+    count = count + 1 if start == minute else 1
+    st.rate[user.id] = (minute, count)
+    if len(st.rate) > 10_000:
+        st.rate = {u: v for u, v in st.rate.items() if v[0] == minute}
+    if count <= PER_MINUTE:
+        return False
+    return None if count == PER_MINUTE + 1 else True
+
+
+async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Record the incoming message and apply the per-person limit; False when the update is dropped."""
+    _incoming(update, context)
+    throttled = _throttled(update, context)
+    if throttled is None:
+        await send(
+            update,
+            context,
+            Reply(
+                language_of(update, context),
+                "slow",
+                (_k(context).text(language_of(update, context), "slow_down"),),
+            ),
+        )
+    return throttled is False
+
+
+def _k(context: ContextTypes.DEFAULT_TYPE) -> Knowledge:
+    return state(context).core.knowledge
+
+
+def _count(
+    context: ContextTypes.DEFAULT_TYPE, reply: Reply, outcome: str | None = None, campaign: str = ""
+) -> None:
+    state(context).store.count(reply.card, reply.lang, outcome or reply.kind, campaign)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, with a deep-link payload opening a card in a language."""
+    if not await _guard(update, context):
+        return
+    k, lang = _k(context), language_of(update, context)
+    payload_lang, card, campaign = parse_payload(
+        context.args[0] if context.args else "", _k(context).card_ids
+    )
+    if payload_lang and update.effective_user and _private(update):
+        state(context).store.set_language(update.effective_user.id, payload_lang)
+    lang = payload_lang or lang
+    reply = replies.card_reply(k, card, lang) if card else replies.start_reply(k, lang)
+    _count(context, reply, "link" if context.args else "start", campaign)
+    log.info("start lang=%s card=%s link=%s", lang, card, bool(context.args))
+    await send(update, context, reply)
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/topics: categories as buttons."""
+    if await _guard(update, context):
+        await send(update, context, replies.topics_reply(_k(context), language_of(update, context)))
+
+
+async def helplines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/helplines: the main numbers."""
+    if await _guard(update, context):
+        await send(update, context, replies.helplines_reply(_k(context), language_of(update, context)))
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language: the three languages in their own names."""
+    if await _guard(update, context):
+        await send(update, context, replies.language_reply(_k(context), language_of(update, context)))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: how to ask, and the commands."""
+    if await _guard(update, context):
+        lang = language_of(update, context)
+        await send(update, context, Reply(lang, "help", (_k(context).text(lang, "help"),)))
+
+
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy: the about card."""
+    if await _guard(update, context):
+        await send(update, context, replies.card_reply(_k(context), "about", language_of(update, context)))
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget: erase the chat and everything stored about the person."""
+    _incoming(update, context)
+    await erase(update, context)
+
+
+async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete both sides of the chat that Telegram still allows, forget the person, leave one neutral line."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or not _private(update):
+        return
+    lang = language_of(update, context)
+    store = state(context).store
+    ids = store.erasable(chat.id)
+    for i in range(0, len(ids), BATCH):
+        try:
+            await context.bot.delete_messages(chat.id, ids[i : i + BATCH])
+        except BadRequest as e:
+            log.warning("deleteMessages refused a batch: %s", e.message)
+    store.forget(user.id, chat.id)
+    log.info("erased chat: %d message ids", len(ids))
+    await context.bot.send_message(chat.id, _k(context).text(lang, "forget_done"), parse_mode=ParseMode.HTML)
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat: emergency, small talk, a card, suggestions or the fallback."""
+    message = update.effective_message
+    if message is None or not message.text or not await _guard(update, context):
+        return
+    st, chosen = state(context), language_of(update, context)
+    began = time.perf_counter()
+    reply = replies.answer(st.core.knowledge, st.core.matcher, message.text[:MAX_TEXT], chosen)
+    took = (time.perf_counter() - began) * 1000
+    m = reply.match
+    log.info(
+        "question lang=%s kind=%s card=%s score=%s ms=%.2f",
+        reply.lang,
+        reply.kind,
+        reply.card,
+        m.score if m else None,
+        took,
+    )
+    _count(context, reply)
+    if st.keep_unmatched and reply.kind == "fallback":
+        st.store.keep_unmatched(message.text[:500])
+    await send(update, context, reply)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, files, locations, edits: the bot reads text only."""
+    if await _guard(update, context):
+        lang = language_of(update, context)
+        await send(update, context, replies.with_helplines(_k(context), lang, "not_text", "not_text"))
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A pressed inline button: a language, a topic, a card, the helplines, erase, or a dead number."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    await query.answer()
+    if _throttled(update, context) is not False:
+        return
+    k, st = _k(context), state(context)
+    verb, _, arg = query.data.partition(":")
+    lang = language_of(update, context)
+    if verb == "forget":
+        await erase(update, context)
+        return
+    if verb == "lang" and arg in LANGS and update.effective_user:
+        st.store.set_language(update.effective_user.id, arg)
+        reply = Reply(
+            arg, "language", (k.text(arg, "language_set"),), replies.start_reply(k, arg).buttons[1:]
+        )
+    elif verb == "card" and arg in k.languages[lang].cards:
+        reply = replies.card_reply(k, arg, lang)
+        _count(context, reply, "button")
+    elif verb == "cat":
+        reply = replies.category_reply(k, lang, arg)
+    elif verb == "helplines":
+        reply = replies.helplines_reply(k, lang)
+    elif verb == "dead" and arg in k.languages[lang].cards:
+        for contact in k.card(arg, lang).contacts:
+            if k.contacts[contact].phone:
+                st.store.dead_number(contact)
+        reply = Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),))
+    else:
+        reply = replies.topics_reply(k, lang)
+    await send(update, context, reply)
+
+
+async def inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@bot query: matching cards to share; an empty query lists the helplines and the topics."""
+    query = update.inline_query
+    if query is None:
+        return
+    st = state(context)
+    k, chosen = st.core.knowledge, negotiate(None, query.from_user.language_code)
+    text = query.query.strip()
+    if text:
+        match = st.core.matcher.match(text, chosen)
+        lang = match.lang
+        ids = st.core.matcher.search(text, limit=10)
+    else:
+        lang = chosen
+        firsts = {c.category: c.id for c in sorted(k.languages[lang].cards.values(), key=lambda c: c.id)}
+        ids = ["helplines", *[cid for cid in firsts.values() if cid != "helplines"]][:10]
+    results = [_article(k, cid, lang) for cid in ids]
+    await query.answer(results, cache_time=300, is_personal=False)
+
+
+def _article(k: Knowledge, card_id: str, lang: str) -> InlineQueryResultArticle:
+    card = k.card(card_id, lang)
+    return InlineQueryResultArticle(
+        id=f"{lang}:{card_id}",
+        title=card.title,
+        description=card.summary,
+        input_message_content=InputTextMessageContent(
+            replies.render_card(k, card), parse_mode=ParseMode.HTML, link_preview_options=None
+        ),
+    )
+
+
+async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the fault (never the text) and apologise to the person in their language."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat and isinstance(context.error, Exception):
+        lang = language_of(update, context)
+        try:
+            await send(update, context, replies.with_helplines(_k(context), lang, "error", "error"))
+        except TelegramError:
+            log.warning("could not send the apology")
+
+
+def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in state(context).admins and _private(update)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats for admins: the period's figures and a chart; anyone else gets the usual fallback."""
+    if not _admin(update, context):
+        await question_like_unknown(update, context)
+        return
+    st, lang = state(context), language_of(update, context)
+    since = dt.date.today() - dt.timedelta(days=30)
+    counts = st.store.counts(since)
+    rows = figures.table(counts)
+    lines = [f"<b>{st.core.knowledge.text(lang, 'stats_title', since=since.isoformat())}</b>"]
+    lines += [html.escape(" · ".join(row)) for row in rows[:40]]
+    dead = st.store.dead_numbers(since)
+    lines += [html.escape(f"☎️ {cid}: {shown(n)}") for cid, n in dead.items()]
+    await send(update, context, Reply(lang, "stats", split("\n".join(lines))))
+    if update.effective_chat and counts:
+        await context.bot.send_photo(update.effective_chat.id, figures.chart(counts, since))
+
+
+async def question_like_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What a non-admin sees for an admin command: the same as for any unknown command."""
+    if await _guard(update, context):
+        lang = language_of(update, context)
+        reply = replies.with_helplines(_k(context), lang, "fallback", "fallback")
+        await send(
+            update,
+            context,
+            Reply(
+                lang,
+                "fallback",
+                reply.parts,
+                (*replies.topics_reply(_k(context), lang).buttons, *reply.buttons),
+            ),
+        )
+
+
+async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload for admins: validate the content folder and swap it in, or report why not."""
+    if not _admin(update, context):
+        await question_like_unknown(update, context)
+        return
+    from bot.app import reload_content
+
+    problems = reload_content(context.application)
+    lang = language_of(update, context)
+    k = _k(context)
+    if problems:
+        text = (
+            k.text(lang, "reload_failed", count=len(problems)) + "\n" + html.escape("\n".join(problems[:20]))
+        )
+    else:
+        text = k.text(lang, "reload_ok", cards=len(k.card_ids))
+    await send(update, context, Reply(lang, "reload", split(text)))
+
+
+async def tell_admins(app: Application, problems: list[str]) -> None:  # type: ignore[type-arg]
+    """Send the validator's messages to every admin, in their language; failures only logged."""
+    st: State = app.bot_data["state"]
+    for admin in st.admins:
+        lang = negotiate(st.store.language(admin), None)
+        text = st.core.knowledge.text(lang, "reload_failed", count=len(problems)) + "\n"
+        text += html.escape("\n".join(problems[:20]))
+        for part in split(text):
+            try:
+                await app.bot.send_message(admin, part, parse_mode=ParseMode.HTML)
+            except TelegramError as e:
+                log.warning("could not tell admin about content problems: %s", e.message)

@@ -1,0 +1,261 @@
+"""From a question to a card, in one script-neutral space shared by all three languages.
+
+Two stages, because scoring every example with rapidfuzz costs milliseconds (see matching-notes):
+an inverted index of word keys (skeleton, stems, prefix) picks a few dozen candidate strings,
+then a blend of the query's and the candidate's IDF-weighted coverage and rapidfuzz's token-sort
+ratio ranks them. Emergencies are checked before any of it and win over every card.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.content import Knowledge
+from bot.language import analyse, guess_language
+
+CANDIDATES = 30
+ACCEPT = 62.0  # one card above this (and a clear lead)
+SUGGEST = 40.0  # "did you mean" between this and ACCEPT
+LEAD = 6.0  # the best card must lead the second by this much to be answered alone
+MAX_WORDS = 120  # the beginning of a very long message is enough to match on
+SHORT_MESSAGE = 5  # one-word emergency phrases count only in messages this short
+SMALLTALK_WORDS = 6
+GAP = 2  # other words allowed between the words of an emergency phrase
+
+
+@dataclass(frozen=True)
+class Match:
+    lang: str
+    confident: bool
+    card: str | None
+    score: float
+    alternatives: tuple[str, ...]
+    emergency: str | None = None
+    smalltalk: str | None = None
+
+
+Word = tuple[str, frozenset[str]]
+
+
+def _prefix(skeleton: str) -> str:
+    return "p:" + skeleton[:5] if len(skeleton) > 5 else "w:" + skeleton
+
+
+def _keys(skeleton: str, stems: Iterable[str]) -> frozenset[str]:
+    return frozenset({"w:" + skeleton, _prefix(skeleton), *("s:" + s for s in stems)})
+
+
+def words(text: str) -> list[Word]:
+    return [(skeleton, _keys(skeleton, stems)) for skeleton, stems in analyse(text)[:MAX_WORDS]]
+
+
+@dataclass(frozen=True)
+class _Doc:
+    card: str
+    text: str
+    keys: frozenset[str]
+    word_keys: tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    kind: str
+    words: tuple[frozenset[str], ...]
+
+
+class Matcher:
+    """Built once per content version; matching is read-only and safe to share between tasks."""
+
+    def __init__(self, k: Knowledge) -> None:
+        docs: list[_Doc] = []
+        vocab_langs: dict[str, set[str]] = defaultdict(set)
+        for lang in k.languages.values():
+            for card in lang.cards.values():
+                for text in (card.title, *card.questions, *card.keywords):
+                    ws = words(text)
+                    if not ws:
+                        continue
+                    for skeleton, _ in ws:
+                        vocab_langs[skeleton].add(lang.code)
+                    docs.append(
+                        _Doc(
+                            card.id,
+                            " ".join(s for s, _ in ws),
+                            frozenset().union(*(w[1] for w in ws)),
+                            tuple(w[1] for w in ws),
+                        )
+                    )
+                for text in (card.summary, card.body):
+                    for skeleton, _ in words(text):
+                        vocab_langs[skeleton].add(lang.code)
+            for phrases in (*lang.smalltalk.values(), *lang.emergency.values()):
+                for text in phrases.phrases:
+                    for skeleton, _ in words(text):
+                        vocab_langs[skeleton].add(lang.code)
+        self.vocab = {w: next(iter(langs)) for w, langs in vocab_langs.items() if len(langs) == 1}
+        df: dict[str, int] = defaultdict(int)
+        for doc in docs:
+            for key in doc.keys:
+                df[key] += 1
+        n = len(docs)
+        self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
+        self.docs = docs
+        self.doc_weights = [tuple(self._weight(dk) for dk in doc.word_keys) for doc in docs]
+        self.doc_totals = [sum(w) or 1.0 for w in self.doc_weights]
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            for key in doc.keys:
+                postings[key].append(i)
+        self.postings = {key: np.array(ids, dtype=np.int32) for key, ids in postings.items()}
+        self.known = sorted({key[2:] for key in self.idf if key.startswith("w:")})
+        self.negations = {s for lang in k.languages.values() for n in lang.negations for s, _ in words(n)}
+        self.emergency = _PhraseIndex(
+            (kind, p)
+            for lang in k.languages.values()
+            for kind, lst in lang.emergency.items()
+            for p in lst.phrases
+        )
+        self.smalltalk = _PhraseIndex(
+            (kind, p)
+            for lang in k.languages.values()
+            for kind, lst in lang.smalltalk.items()
+            for p in lst.phrases
+        )
+        self.langs = tuple(k.languages)
+        self._typo = lru_cache(maxsize=4096)(self._typo_keys)
+
+    def _typo_keys(self, skeleton: str) -> frozenset[str]:
+        """Keys of the known word a misspelt word most likely meant, or none."""
+        if len(skeleton) < 4:
+            return frozenset()
+        best = process.extractOne(skeleton, self.known, scorer=fuzz.ratio, score_cutoff=80)
+        return frozenset({"w:" + best[0], _prefix(best[0])}) if best else frozenset()
+
+    def _with_typos(self, ws: list[Word]) -> list[Word]:
+        return [(s, keys if any(key in self.idf for key in keys) else keys | self._typo(s)) for s, keys in ws]
+
+    def _weight(self, keys: frozenset[str]) -> float:
+        return max((self.idf.get(key, 0.0) for key in keys), default=0.0)
+
+    def match(self, text: str, chosen: str = "ru") -> Match:
+        guess = guess_language(text, self.vocab, chosen)
+        lang = guess.lang if guess.confident else chosen
+        ws = words(text)
+        if kind := self._emergency(ws):
+            return Match(lang, guess.confident, None, 100.0, (), emergency=kind)
+        if kind := self._smalltalk(ws):
+            return Match(lang, guess.confident, None, 100.0, (), smalltalk=kind)
+        ranked = self.rank(ws)
+        if not ranked:
+            return Match(lang, guess.confident, None, 0.0, ())
+        (best, score), second = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
+        if score >= ACCEPT and score - second >= LEAD:
+            return Match(lang, guess.confident, best, round(score, 1), ())
+        alternatives = tuple(card for card, s in ranked[:3] if s >= SUGGEST and s >= score - 15)
+        return Match(lang, guess.confident, None, round(score, 1), alternatives)
+
+    def search(self, text: str, limit: int = 10) -> list[str]:
+        """Card ids for a free search (inline mode): every card that scores at all, best first."""
+        return [card for card, _ in self.rank(words(text))][:limit]
+
+    def rank(self, ws: list[Word]) -> list[tuple[str, float]]:
+        """Cards with their best score, best first."""
+        ws = self._with_typos(ws)
+        weights = [self._weight(keys) for _, keys in ws]
+        total = sum(weights)
+        if not total:
+            return []
+        keys = [key for _, kset in ws for key in kset if key in self.postings]
+        ids = np.concatenate([self.postings[key] for key in keys]) if keys else np.zeros(0, np.int32)
+        if not len(ids):
+            return []
+        idf = np.concatenate([np.full(len(self.postings[key]), self.idf[key]) for key in keys])
+        acc = np.bincount(ids, weights=idf, minlength=len(self.docs))
+        top = np.argpartition(-acc, min(CANDIDATES, len(acc) - 1))[:CANDIDATES]
+        query = " ".join(s for s, _ in ws)
+        query_keys = frozenset().union(*(kset for _, kset in ws))
+        best: dict[str, float] = {}
+        for i in top:
+            if acc[i] <= 0:
+                continue
+            doc = self.docs[i]
+            covered_q = sum(w for (_, kset), w in zip(ws, weights, strict=True) if kset & doc.keys) / total
+            covered_d = (
+                sum(w for dk, w in zip(doc.word_keys, self.doc_weights[i], strict=True) if dk & query_keys)
+                / self.doc_totals[i]
+            )
+            if covered_q == 0 or covered_d == 0:
+                continue
+            fuzzy = fuzz.token_sort_ratio(query, doc.text) / 100
+            score = 100 * (0.4 * covered_q + 0.35 * covered_d + 0.25 * fuzzy)
+            if score > best.get(doc.card, 0.0):
+                best[doc.card] = score
+        return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+
+    def _emergency(self, ws: list[Word]) -> str | None:
+        """Self-harm before danger; a one-word phrase counts only in a short message."""
+        kinds = {
+            phrase.kind
+            for _, phrase in self.emergency.find(ws, self.negations)
+            if len(phrase.words) > 1 or len(ws) <= SHORT_MESSAGE
+        }
+        return next((kind for kind in ("self-harm", "danger") if kind in kinds), None)
+
+    def _smalltalk(self, ws: list[Word]) -> str | None:
+        """Small talk only when the message is little more than greeting or thanks phrases."""
+        if not ws or len(ws) > SMALLTALK_WORDS:
+            return None
+        covered: set[int] = set()
+        kinds = set()
+        for start, phrase in self.smalltalk.find(ws, set()):
+            covered.update(range(start, start + len(phrase.words)))
+            kinds.add(phrase.kind)
+        if not kinds or len(ws) - len(covered) > 1:
+            return None
+        return "thanks" if "thanks" in kinds else "greeting"
+
+
+class _PhraseIndex:
+    """Phrases looked up by the keys of their first word, so a message is checked in a few steps."""
+
+    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+        self.first: dict[str, list[_Phrase]] = defaultdict(list)
+        for kind, text in phrases:
+            ws = tuple(frozenset(k for k in keys if not k.startswith("p:")) for _, keys in words(text))
+            if ws:
+                phrase = _Phrase(kind, ws)
+                for key in ws[0]:
+                    self.first[key].append(phrase)
+
+    def find(self, ws: list[Word], negations: set[str]) -> list[tuple[int, _Phrase]]:
+        """Every (start, phrase) whose words appear in order with at most GAP others between them,
+        and whose first word does not follow a negation."""
+        found = []
+        for start, (_, keys) in enumerate(ws):
+            if start and ws[start - 1][0] in negations:
+                continue
+            seen: set[int] = set()
+            for key in keys:
+                for phrase in self.first.get(key, ()):
+                    if id(phrase) in seen:
+                        continue
+                    seen.add(id(phrase))
+                    if _follows(ws, start, phrase.words[1:]):
+                        found.append((start, phrase))
+        return found
+
+
+def _follows(ws: list[Word], pos: int, rest: tuple[frozenset[str], ...]) -> bool:
+    for want in rest:
+        nxt = next((j for j in range(pos + 1, min(pos + 2 + GAP, len(ws))) if ws[j][1] & want), None)
+        if nxt is None:
+            return False
+        pos = nxt
+    return True
