@@ -166,11 +166,11 @@ class _Doc:
         except UnicodeDecodeError:
             self.add(1, "the file is not UTF-8 text; save it as UTF-8")
         except yaml.MarkedYAMLError as e:
-            mark = e.problem_mark or e.context_mark
-            line = mark.line + 1 if mark else 1
-            self.add(
-                line, f"YAML syntax error: {e.problem or e.context}; check indentation, colons and quotes"
-            )
+            start, found = e.context_mark, e.problem_mark
+            line = (start or found).line + 1 if (start or found) else 1
+            where = f" (noticed at line {found.line + 1})" if start and found and found.line != start.line else ""
+            what = " ".join(str(x) for x in (e.context, e.problem) if x)
+            self.add(line, f"YAML syntax error: {what}{where}; check indentation, colons and quotes")
         except yaml.YAMLError as e:
             self.add(1, f"YAML error: {e}")
         except OSError as e:
@@ -280,6 +280,8 @@ SMALLTALK_FIELDS: Mapping[str, tuple[type, bool]] = {"phrases": (list, True), "r
 
 
 def _card(doc: _Doc, lang: str) -> Card | None:
+    if not doc.ok:
+        return None
     data = doc.mapping()
     if data is None or not _fields(doc, data, CARD_FIELDS):
         return None
