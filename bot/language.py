@@ -66,65 +66,14 @@ _LATIN_FOLDS = [("shch", "sh"), ("sch", "sh"), ("zh", "j"), ("kh", "h"), ("ts", 
 _NON_WORD = re.compile(r"[^a-z0-9ч]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_WORDS = re.compile(r"\w+")
+_WORDS = re.compile(r"[\w'’ʼ`]+")
 
 _STEMMERS = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
 
 # Kazakh suffixes on the skeleton, longest first; stripped at most twice, keeping a stem of 3+ letters.
 _KK_SUFFIXES = sorted(
-    [
-        "lar",
-        "ler",
-        "dar",
-        "der",
-        "tar",
-        "ter",
-        "nin",
-        "din",
-        "tin",
-        "nын",
-        "ga",
-        "ge",
-        "ka",
-        "ke",
-        "na",
-        "ne",
-        "ni",
-        "di",
-        "ti",
-        "da",
-        "de",
-        "ta",
-        "te",
-        "nda",
-        "nde",
-        "dan",
-        "den",
-        "tan",
-        "ten",
-        "nan",
-        "nen",
-        "men",
-        "ben",
-        "pen",
-        "imiz",
-        "iniz",
-        "miz",
-        "niz",
-        "im",
-        "in",
-        "si",
-        "gan",
-        "gen",
-        "kan",
-        "ken",
-        "atin",
-        "etin",
-        "ip",
-        "ap",
-        "ep",
-        "u",
-    ],
+    """lar ler dar der tar ter nin din tin ga ge ka ke na ne ni di ti da de ta te nda nde dan den tan ten nan nen
+    men ben pen imiz iniz miz niz im in si gan gen kan ken atin etin ip ap ep u i""".split(),
     key=len,
     reverse=True,
 )

@@ -21,12 +21,14 @@ from bot.content import Knowledge
 from bot.language import analyse, guess_language
 
 CANDIDATES = 30
-ACCEPT = 62.0  # one card above this (and a clear lead)
-SUGGEST = 40.0  # "did you mean" between this and ACCEPT
-LEAD = 6.0  # the best card must lead the second by this much to be answered alone
+ACCEPT = 40.0  # one card above this (and a clear lead); calibrated on tests/data/eval.yaml
+SUGGEST = 35.0  # "did you mean" between this and ACCEPT
+LEAD = 4.0  # the best card must lead the second by this much to be answered alone
+CARD_SHARE = 0.35  # weight of the whole card's vocabulary (body included) against its best example
 MAX_WORDS = 120  # the beginning of a very long message is enough to match on
 SHORT_MESSAGE = 5  # one-word emergency phrases count only in messages this short
 SMALLTALK_WORDS = 6
+TYPO = 85  # rapidfuzz ratio at which an unknown word is read as a misspelling of a known one
 GAP = 2  # other words allowed between the words of an emergency phrase
 
 
@@ -76,6 +78,7 @@ class Matcher:
     def __init__(self, k: Knowledge) -> None:
         docs: list[_Doc] = []
         vocab_langs: dict[str, set[str]] = defaultdict(set)
+        card_keys: dict[str, set[str]] = defaultdict(set)
         for lang in k.languages.values():
             for card in lang.cards.values():
                 for text in (card.title, *card.questions, *card.keywords):
@@ -92,9 +95,10 @@ class Matcher:
                             tuple(w[1] for w in ws),
                         )
                     )
-                for text in (card.summary, card.body):
-                    for skeleton, _ in words(text):
+                for text in (card.title, card.summary, card.body, *card.questions, *card.keywords):
+                    for skeleton, keys in words(text):
                         vocab_langs[skeleton].add(lang.code)
+                        card_keys[card.id] |= keys
             for phrases in (*lang.smalltalk.values(), *lang.emergency.values()):
                 for text in phrases.phrases:
                     for skeleton, _ in words(text):
@@ -107,6 +111,8 @@ class Matcher:
         n = len(docs)
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.docs = docs
+        self.unknown_weight = max(self.idf.values(), default=1.0)
+        self.card_keys = {card: frozenset(keys) for card, keys in card_keys.items()}
         self.doc_weights = [tuple(self._weight(dk) for dk in doc.word_keys) for doc in docs]
         self.doc_totals = [sum(w) or 1.0 for w in self.doc_weights]
         postings: dict[str, list[int]] = defaultdict(list)
@@ -133,16 +139,19 @@ class Matcher:
 
     def _typo_keys(self, skeleton: str) -> frozenset[str]:
         """Keys of the known word a misspelt word most likely meant, or none."""
-        if len(skeleton) < 4:
+        if len(skeleton) < 5:
             return frozenset()
-        best = process.extractOne(skeleton, self.known, scorer=fuzz.ratio, score_cutoff=80)
+        best = process.extractOne(skeleton, self.known, scorer=fuzz.ratio, score_cutoff=TYPO)
         return frozenset({"w:" + best[0], _prefix(best[0])}) if best else frozenset()
 
     def _with_typos(self, ws: list[Word]) -> list[Word]:
         return [(s, keys if any(key in self.idf for key in keys) else keys | self._typo(s)) for s, keys in ws]
 
     def _weight(self, keys: frozenset[str]) -> float:
-        return max((self.idf.get(key, 0.0) for key in keys), default=0.0)
+        """A word's information: its rarest key; a word no card knows counts as fairly rare, because
+        a question about something else (a visa, a recipe) must not match on its small words."""
+        known = [self.idf[key] for key in keys if key in self.idf]
+        return max(known) if known else self.unknown_weight
 
     def match(self, text: str, chosen: str = "ru") -> Match:
         guess = guess_language(text, self.vocab, chosen)
@@ -194,9 +203,13 @@ class Matcher:
             if covered_q == 0 or covered_d == 0:
                 continue
             fuzzy = fuzz.token_sort_ratio(query, doc.text) / 100
-            score = 100 * (0.4 * covered_q + 0.35 * covered_d + 0.25 * fuzzy)
+            score = 0.5 * min(covered_q, covered_d) + 0.3 * max(covered_q, covered_d) + 0.2 * fuzzy
             if score > best.get(doc.card, 0.0):
                 best[doc.card] = score
+        for card, score in best.items():
+            vocabulary = self.card_keys[card]
+            covered = sum(w for (_, kset), w in zip(ws, weights, strict=True) if kset & vocabulary) / total
+            best[card] = 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * covered)
         return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
 
     def _emergency(self, ws: list[Word]) -> str | None:
@@ -247,15 +260,21 @@ class _PhraseIndex:
                     if id(phrase) in seen:
                         continue
                     seen.add(id(phrase))
-                    if _follows(ws, start, phrase.words[1:]):
+                    if _follows(ws, start, phrase.words[1:], negations):
                         found.append((start, phrase))
         return found
 
 
-def _follows(ws: list[Word], pos: int, rest: tuple[frozenset[str], ...]) -> bool:
+def _follows(ws: list[Word], pos: int, rest: tuple[frozenset[str], ...], negations: set[str]) -> bool:
+    """The remaining phrase words follow in order, with at most GAP others between and no negation
+    among those ("he is not beating me")."""
     for want in rest:
-        nxt = next((j for j in range(pos + 1, min(pos + 2 + GAP, len(ws))) if ws[j][1] & want), None)
-        if nxt is None:
+        for j in range(pos + 1, min(pos + 2 + GAP, len(ws))):
+            if ws[j][1] & want:
+                pos = j
+                break
+            if ws[j][0] in negations:
+                return False
+        else:
             return False
-        pos = nxt
     return True

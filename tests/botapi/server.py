@@ -1,13 +1,14 @@
 """FakeBotAPI: an in-process Telegram Bot API stand-in for end-to-end tests of a PTB 22 bot.
 
-PTB posts form-urlencoded fields (multipart/form-data when it uploads files): strings as they are,
-everything else JSON-encoded. Every call is checked against methods.json (scripts/api_table.py);
-breaches of the contract are collected in `violations` and answered with a Telegram-style 400.
+Calls are checked against methods.json (from scripts/api_table.py); breaches of the contract land in
+`violations` and are answered with a Telegram-style 400. PTB sends form fields (multipart when uploading):
+strings as they are, anything else JSON-encoded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import html
 import itertools
@@ -16,7 +17,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,46 +29,34 @@ METHODS: dict[str, dict[str, list[Any]]] = json.loads(
     Path(__file__).with_name("methods.json").read_text(encoding="utf-8")
 )["methods"]
 CANONICAL = {name.lower(): name for name in METHODS}  # Telegram method names are case-insensitive
-BOT_USER: JSON = {"id": 7000000001, "is_bot": True, "first_name": "Test Help Bot", "username": "test_help_bot",
-                  "can_join_groups": True, "can_read_all_group_messages": False,
-                  "supports_inline_queries": True}
+BOT_USER: JSON = {"id": 7000000001, "is_bot": True, "first_name": "Test Help Bot",
+                  "username": "test_help_bot", "can_join_groups": True,
+                  "can_read_all_group_messages": False, "supports_inline_queries": True}
 HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
              "tg-emoji", "code", "pre", "blockquote"}
 TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*>")
 LIMITS = {"text": 4096, "caption": 1024, "answerCallbackQuery.text": 200,
           "setMyDescription.description": 512, "setMyShortDescription.short_description": 120}
-BUTTON_ACTIONS = {"url", "callback_data", "web_app", "login_url", "switch_inline_query", "copy_text", "pay",
-                  "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "callback_game"}
-MEDIA: dict[str, JSON] = {  # extra fields per media kind; photo is a list of PhotoSize
-    "photo": {}, "document": {}, "voice": {"duration": 3}, "audio": {"duration": 3},
-    "video": {"width": 640, "height": 360, "duration": 3}, "animation": {"width": 320, "height": 240, "duration": 2},
-    "video_note": {"length": 240, "duration": 3},
+SIZES = {"answerInlineQuery": ("results", 0, 50), "deleteMessages": ("message_ids", 1, 100),
+         "setMyCommands": ("commands", 0, 100)}
+MEDIA: dict[str, JSON] = {  # extra fields of each media kind; a photo is a list of PhotoSize
+    "photo": {}, "document": {}, "audio": {"duration": 3}, "voice": {"duration": 3, "mime_type": "audio/ogg"},
+    "video": {"width": 640, "height": 360, "duration": 3}, "video_note": {"length": 240, "duration": 3},
+    "animation": {"width": 320, "height": 240, "duration": 2},
     "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False},
 }
-BOT_SETTINGS = {"MyCommands": "commands", "MyDescription": "description",
-                "MyShortDescription": "short_description", "MyName": "name"}
+SETTINGS = {"MyCommands": "commands", "MyDescription": "description",
+            "MyShortDescription": "short_description", "MyName": "name"}
 DEFAULT_ERRORS = {403: "Forbidden: bot was blocked by the user", 500: "Internal Server Error",
                   502: "Internal Server Error"}
-NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")
 
 
 class ApiError(Exception):
-    """A Telegram error answer: HTTP status code and description."""
+    """A Telegram error answer: HTTP status, description and, for 429, retry_after seconds."""
 
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
-
-
-@dataclass
-class Fault:
-    """An injected failure for the next `times` valid calls to `method` (only to `chat_id`, if set)."""
-
-    method: str
-    error: ApiError
-    chat_id: int | str | None
-    times: int
 
 
 def parse_html(text: str) -> tuple[str, str | None]:
@@ -80,20 +68,20 @@ def parse_html(text: str) -> tuple[str, str | None]:
         out.append(text[pos:start])
         if not (tag := TAG_RE.match(text, start)):
             return "", f"can't parse entities: unescaped '<' or malformed tag at offset {start}"
-        name, pos = tag[2].lower(), tag.end()
-        if tag[1] and (not stack or stack.pop() != name):
+        closing, name, pos = tag[1] == "/", tag[2].lower(), tag.end()
+        if closing and (not stack or stack.pop() != name):
             return "", f"can't parse entities: unmatched end tag </{name}> at offset {start}"
         spoiler = re.search(r"class\s*=\s*[\"']?tg-spoiler", tag[3])
-        if not tag[1] and (name not in HTML_TAGS or (name == "span" and not spoiler)):
+        if not closing and (name not in HTML_TAGS or (name == "span" and not spoiler)):
             return "", f'can\'t parse entities: unsupported start tag "{name}" at offset {start}'
-        stack += [] if tag[1] else [name]
+        stack += [] if closing else [name]
     if stack:
         return "", f'can\'t parse entities: can\'t find end tag corresponding to start tag "{stack[-1]}"'
     return html.unescape("".join([*out, text[pos:]])), None
 
 
 def _fits(value: Any, kind: str) -> bool:
-    """Whether a decoded JSON value fits a Bot API type name ("Array of X" checked element-wise)."""
+    """Whether a decoded JSON value fits a Bot API type ("Array of X" is checked item by item)."""
     if kind.startswith("Array of "):
         return isinstance(value, list) and all(_fits(item, kind[9:]) for item in value)
     if kind == "Boolean" or isinstance(value, bool):
@@ -104,7 +92,7 @@ def _fits(value: Any, kind: str) -> bool:
 
 
 def _decode(raw: str, types: list[str]) -> tuple[bool, Any]:
-    """Decodes a form value as the first declared type it fits; String (which fits anything) last."""
+    """Decodes a form value as the first declared type it fits; String (which fits anything) goes last."""
     for kind in sorted(types, key=lambda kind: kind in ("String", "InputFile")):
         if kind in ("String", "InputFile"):
             return True, raw
@@ -116,60 +104,39 @@ def _decode(raw: str, types: list[str]) -> tuple[bool, Any]:
     return False, raw
 
 
-def _keyboard_problems(markup: Any) -> list[str]:
-    """Inline buttons need exactly one action, and callback_data of at most 64 bytes."""
-    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
-    buttons = [button for row in rows for button in row]
-    return [f"BUTTON_DATA_INVALID: callback_data over 64 bytes: {b['callback_data']!r}"
-            for b in buttons if len(str(b.get("callback_data", "")).encode()) > 64] + [
-            f"can't parse inline keyboard button: needs exactly one action: {b!r}"
-            for b in buttons if len(BUTTON_ACTIONS & b.keys()) != 1]
-
-
 def _semantic_problems(method: str, p: JSON) -> list[str]:
-    """Checks beyond types: parse_mode, HTML, lengths, keyboards, list sizes, bot commands."""
-    mode = str(p.get("parse_mode", "")).lower()
-    problems = [] if mode in ("", "html", "markdown", "markdownv2") else [f"unsupported parse_mode {mode!r}"]
+    """Checks beyond types: HTML and length of texts, callback_data size, list sizes, bot commands."""
+    problems = []
     for field in ("text", "caption", "description", "short_description"):
         limit = LIMITS.get(f"{method}.{field}", LIMITS.get(field, 0))
-        if not isinstance(value := p.get(field), str) or not limit:
-            continue
-        plain, problem = parse_html(value) if mode == "html" and field in ("text", "caption") else (value, None)
-        if problem or len(plain) > limit:
-            problems.append(problem or f"{field} is too long: {len(plain)} characters, at most {limit}")
-        elif method in ("sendMessage", "editMessageText") and field == "text" and not plain.strip():
-            problems.append("message text is empty")
-    problems += _keyboard_problems(p.get("reply_markup"))
-    for result in p["results"] if method == "answerInlineQuery" else []:
-        problems += _keyboard_problems(result.get("reply_markup"))
-    if method == "answerInlineQuery" and len(p["results"]) > 50:
-        problems.append(f"RESULTS_TOO_MUCH: {len(p['results'])} results, at most 50")
-    if method == "deleteMessages" and not 1 <= len(p["message_ids"]) <= 100:
-        problems.append(f"message_ids must hold 1-100 ids, got {len(p['message_ids'])}")
-    for command in p["commands"] if method == "setMyCommands" else []:
-        if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command"))):
-            problems.append(f"BOT_COMMAND_INVALID: {command.get('command')!r}")
-        if not 1 <= len(str(command.get("description", ""))) <= 256:
-            problems.append(f"command description must be 1-256 characters: {command!r}")
-    return problems
+        if isinstance(value := p.get(field), str) and limit:
+            is_html = str(p.get("parse_mode")).lower() == "html" and field in ("text", "caption")
+            plain, problem = parse_html(value) if is_html else (value, None)
+            if problem or len(plain) > limit:
+                problems.append(problem or f"{field} is too long: {len(plain)} characters, at most {limit}")
+    markups = [p.get("reply_markup"), *(r.get("reply_markup") for r in p.get("results", []))]
+    buttons = [b for m in markups if isinstance(m, dict) for row in m.get("inline_keyboard", []) for b in row]
+    problems += [f"BUTTON_DATA_INVALID: callback_data over 64 bytes: {b['callback_data']!r}"
+                 for b in buttons if len(str(b.get("callback_data", "")).encode()) > 64]
+    if method in SIZES and not SIZES[method][1] <= len(p[SIZES[method][0]]) <= SIZES[method][2]:
+        problems.append(f"{SIZES[method][0]} must hold {SIZES[method][1]}-{SIZES[method][2]} items")
+    return problems + [f"BOT_COMMAND_INVALID: {c!r}" for c in p.get("commands", []) if not (
+        re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command"))) and 1 <= len(str(c.get("description"))) <= 256)]
 
 
 def validate(method: str, raw: dict[str, str], files: dict[str, JSON]) -> tuple[JSON, list[str]]:
-    """Decodes the raw fields of a call to `method`; lists its breaches of the API contract."""
+    """Decodes the raw fields of a call to `method` and lists its breaches of the API contract."""
     spec, params, problems = METHODS[method], {}, []
     for key, value in raw.items():
         ok, params[key] = _decode(value, spec[key][0]) if key in spec else (False, value)
         if not ok:
-            expected = " or ".join(spec[key][0]) if key in spec else ""
-            problems.append(f"parameter {key!r} must be {expected}, got {value[:80]!r}" if expected
-                            else f"unknown parameter {key!r}")
-    attached = set(re.findall(r"attach://([\w-]+)", " ".join(raw.values())))
+            problems.append(f"parameter {key!r} must be {' or '.join(spec[key][0])}, got {value[:80]!r}"
+                            if key in spec else f"unknown parameter {key!r}")
+    attached = re.findall(r"attach://([\w-]+)", " ".join(raw.values()))  # files sent as extra parts
     for key, file in files.items():
-        if key in spec and "InputFile" in spec[key][0]:
-            params[key] = file
-        elif key not in attached:
+        params[key] = file
+        if key not in attached and "InputFile" not in spec.get(key, [[]])[0]:
             problems.append(f"unexpected file part {key!r}")
-    problems += [f"attach://{name} has no file part" for name in sorted(attached - files.keys())]
     problems += [f"missing required parameter {k!r}" for k, (_, req) in spec.items() if req and k not in params]
     return params, problems or _semantic_problems(method, params)
 
@@ -181,10 +148,9 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}, {}
     if not content_type.startswith("multipart/form-data"):
         return dict(parse_qsl(body.decode(), keep_blank_values=True)), {}
-    fields: dict[str, str] = {}
-    files: dict[str, JSON] = {}
-    for part in BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)\
-            .iter_parts():
+    fields, files = {}, {}
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    for part in message.iter_parts():
         name, content = str(part.get_param("name", header="content-disposition")), part.get_payload(decode=True)
         if (filename := part.get_filename()) is None:
             fields[name] = cast(bytes, content).decode()
@@ -193,16 +159,11 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
     return fields, files
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    api: FakeBotAPI
-
-
 class _Handler(BaseHTTPRequestHandler):
-    """Serves /bot<token>/<method> (GET or POST); any other path is 404, as on Telegram."""
+    """Serves /bot<token>/<method> (POST or GET); any other path is 404, as on Telegram."""
 
     protocol_version = "HTTP/1.1"
-    server: _Server
+    api: FakeBotAPI
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
@@ -210,13 +171,14 @@ class _Handler(BaseHTTPRequestHandler):
         status, answer = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         if route := re.fullmatch(r"/bot[^/]+/(\w+)", url.path):
             fields, files = parse_body(self.headers.get("Content-Type", ""), body)
-            status, answer = self.server.api.handle(route[1], dict(parse_qsl(url.query)) | fields, files)
+            status, answer = self.api.handle(route[1], dict(parse_qsl(url.query)) | fields, files)
         data = json.dumps(answer, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(ConnectionError):  # the client may have gone during a long poll
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
     do_GET = do_POST
 
@@ -225,46 +187,42 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeBotAPI:
-    """Telegram Bot API stand-in on 127.0.0.1; point PTB at it with base_url=f"{api.url}/bot"."""
+    """Bot API stand-in serving on 127.0.0.1 (free port) at once; PTB: base_url=f"{api.url}/bot"."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, JSON]] = []  # (method, decoded params) of every call, failed ones too
         self.violations: list[str] = []
-        self.messages: dict[tuple[int, int], JSON] = {}  # (chat id, message id) → current state
-        self.sent: list[JSON] = []  # messages the bot sent, as first answered
+        self.messages: dict[tuple[int, int], JSON] = {}  # (chat id, message id) → message as it is now
+        self.sent: list[JSON] = []  # every message the bot sent, as first answered
         self.bot_user: JSON = dict(BOT_USER)
         self._lock = threading.Condition(threading.RLock())
         self._updates: list[JSON] = []
         self._update_ids, self._ids = itertools.count(100_000_001), itertools.count(1)
-        self._last_id: dict[int, int] = {}
+        self._last_id: dict[int, int] = {}  # per chat: users' and bot's messages share one sequence
         self._chats: dict[int | str, JSON] = {}
-        self._queries: set[str] = set()
-        self._faults: list[Fault] = []
+        self._faults: list[tuple[str, int | str | None, ApiError]] = []
         self._settings: dict[tuple[str, str, str], Any] = {}
         self._closed = False
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.api = self
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": self}))
+        self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeBotAPI:
         threading.Thread(target=self._server.serve_forever, name="FakeBotAPI", daemon=True).start()
-        return self
 
-    def stop(self) -> None:
+    def close(self) -> None:
         with self._lock:
             self._closed = True
-            self._lock.notify_all()
+            self._lock.notify_all()  # ends pending long polls
         self._server.shutdown()
         self._server.server_close()
 
     def __enter__(self) -> FakeBotAPI:
-        return self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
     def calls_to(self, method: str, since: int = 0) -> list[JSON]:
-        """Params of each call to `method` (case-insensitive) from calls[since:], oldest first."""
+        """Params of each call to `method` (case-insensitive) in calls[since:], oldest first."""
         with self._lock:
             return [params for name, params in self.calls[since:] if name.lower() == method.lower()]
 
@@ -272,11 +230,11 @@ class FakeBotAPI:
         """Text (or caption) of each message the bot sent to the chat, HTML parsed to plain text."""
         with self._lock:
             cid = self._chat(chat_id)["id"]
-            return [m.get("text", m.get("caption", "")) for m in self.sent if m["chat"]["id"] == cid]
+            return [str(m.get("text", m.get("caption", ""))) for m in self.sent if m["chat"]["id"] == cid]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,
                        predicate: Callable[[JSON], bool] | None = None, since: int = 0) -> list[JSON]:
-        """Waits until `count` calls to `method` matching `predicate` arrived; returns all matches."""
+        """Waits until `count` calls to `method` matching `predicate` arrived; returns all the matches."""
         deadline = time.monotonic() + timeout
         while len(found := [p for p in self.calls_to(method, since) if not predicate or predicate(p)]) < count:
             if time.monotonic() > deadline:
@@ -293,29 +251,28 @@ class FakeBotAPI:
             description = description or f"Too Many Requests: retry after {retry_after}"
         error = ApiError(error_code, description or DEFAULT_ERRORS.get(error_code, "Bad Request"), retry_after)
         with self._lock:
-            self._faults.append(Fault(method.lower(), error, chat_id, times))
+            self._faults += [(method.lower(), chat_id, error)] * times
 
     def push_update(self, update: JSON) -> JSON:
-        """Queues an update for getUpdates, assigning the next update_id unless it has one."""
+        """Queues an update for getUpdates, with the next update_id unless it has one."""
         with self._lock:
-            update = {"update_id": next(self._update_ids), **copy.deepcopy(update)}
-            self._updates.append(update)
+            self._updates.append(update := {"update_id": next(self._update_ids), **copy.deepcopy(update)})
             self._lock.notify_all()
         return update
 
     def text_message(self, user_id: int, text: str, language_code: str = "ru", chat_type: str = "private",
                      chat_id: int | None = None, entities: list[JSON] | None = None) -> JSON:
-        """A user's text message, in their private chat unless chat_id is given (default -user_id for groups)."""
+        """A user's text message in their private chat, or in chat_id (default -user_id if not private)."""
         cid = chat_id if chat_id is not None else user_id if chat_type == "private" else -user_id
         content = {"text": text} | ({"entities": entities} if entities else {})
         return self._incoming(user_id, language_code, content, self._chat(cid, chat_type))
 
     def command(self, user_id: int, command: str, payload: str | None = None, language_code: str = "ru") -> JSON:
-        """A /command with its bot_command entity, optionally followed by a payload (deep-link argument)."""
+        """A /command with its bot_command entity, followed by the payload (deep-link argument) if any."""
         command = command if command.startswith("/") else f"/{command}"
         entity = {"type": "bot_command", "offset": 0, "length": len(command)}
-        return self.text_message(user_id, f"{command} {payload}" if payload else command, language_code,
-                                 entities=[entity])
+        text = f"{command} {payload}" if payload else command
+        return self.text_message(user_id, text, language_code, entities=[entity])
 
     def group_message(self, user_id: int, group_id: int, text: str, language_code: str = "ru") -> JSON:
         kind = "supergroup" if str(group_id).startswith("-100") else "group"
@@ -325,47 +282,43 @@ class FakeBotAPI:
         return self._incoming(user_id, language_code, {"sticker": self._media("sticker") | {"emoji": "🙂"}})
 
     def photo(self, user_id: int, caption: str | None = None, language_code: str = "ru") -> JSON:
-        content = {"photo": self._media("photo")} | ({"caption": caption} if caption else {})
-        return self._incoming(user_id, language_code, content)
+        with_caption = {"caption": caption} if caption else {}
+        return self._incoming(user_id, language_code, {"photo": self._media("photo")} | with_caption)
 
     def voice(self, user_id: int, language_code: str = "ru") -> JSON:
-        return self._incoming(user_id, language_code, {"voice": self._media("voice") | {"mime_type": "audio/ogg"}})
+        return self._incoming(user_id, language_code, {"voice": self._media("voice")})
 
     def edited_message(self, user_id: int, text: str, message_id: int | None = None,
                        language_code: str = "ru") -> JSON:
         """An edit of the user's message `message_id` (default: their latest one in the private chat)."""
-        return self._edited(user_id, message_id, lambda m: not m["from"]["is_bot"], "edited_message", {
-            "from": self._user(user_id, language_code), "text": text, "edit_date": int(time.time())})
+        with self._lock:
+            old = self._find(user_id, message_id, self._user(user_id, language_code))
+            message = self.messages[(user_id, old["message_id"])] = old | {"text": text, "edit_date": 1}
+            return self.push_update({"edited_message": message | {"edit_date": int(time.time())}})
 
     def callback(self, user_id: int, data: str, message_id: int | None = None, language_code: str = "ru") -> JSON:
         """A button press under the bot's message `message_id` (default: the bot's latest in the chat)."""
-        return self._edited(user_id, message_id, lambda m: m["from"]["is_bot"], "callback_query", {
-            "id": self._query_id(), "from": self._user(user_id, language_code), "chat_instance": f"ci{user_id}",
-            "data": data})
+        query = {"id": f"cq{next(self._ids)}", "from": self._user(user_id, language_code), "data": data,
+                 "chat_instance": f"ci{user_id}", "message": self._find(user_id, message_id, self.bot_user)}
+        return self.push_update({"callback_query": query})
 
     def inline_query(self, user_id: int, query: str, language_code: str = "ru") -> JSON:
-        return self.push_update({"inline_query": {"id": self._query_id(), "from": self._user(user_id, language_code),
-                                                  "query": query, "offset": "", "chat_type": "sender"}})
+        return self.push_update({"inline_query": {"id": f"iq{next(self._ids)}", "query": query, "offset": "",
+                                                  "from": self._user(user_id, language_code), "chat_type": "sender"}})
 
-    def _edited(self, user_id: int, message_id: int | None, mine: Callable[[JSON], bool], kind: str,
-                fields: JSON) -> JSON:
-        """Update `kind` about message `message_id` (default: latest matching `mine`) in the user's chat."""
+    def _find(self, user_id: int, message_id: int | None, sender: JSON) -> JSON:
+        """Message `message_id` (default: the latest by `sender`) in the user's private chat; made up if new."""
         with self._lock:
-            ids = [mid for (cid, mid), m in self.messages.items() if cid == user_id and mine(m)]
-            old = self.messages.get((user_id, message_id or max(ids, default=0)))
-            sender = self.bot_user if kind == "callback_query" else fields["from"]
-            old = old or self._store(self._chat(user_id), sender, {"text": "…"}, message_id)
-            if kind == "callback_query":
-                return self.push_update({kind: fields | {"message": old}})
-            self.messages[(user_id, old["message_id"])] = old | fields
-            return self.push_update({kind: old | fields})
+            ids = [mid for (cid, mid), m in self.messages.items() if cid == user_id and m["from"] == sender]
+            found = self.messages.get((user_id, message_id or max(ids, default=0)))
+            return found or self._store(self._chat(user_id), sender, {"text": "…"}, message_id)
 
     def _user(self, user_id: int, language_code: str) -> JSON:
         return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "username": f"user{user_id}",
                 "language_code": language_code}
 
     def _chat(self, chat_id: int | str, chat_type: str | None = None) -> JSON:
-        """The chat for an id (or @username): private if positive, else a group, supergroup or channel."""
+        """The chat for an id (private if positive, else a group) or an @username (a channel)."""
         with self._lock:
             if chat_id not in self._chats or (chat_type and self._chats[chat_id]["type"] != chat_type):
                 cid = chat_id if isinstance(chat_id, int) else -1_000_000_000_000 - len(self._chats)
@@ -375,11 +328,6 @@ class FakeBotAPI:
                 self._chats[chat_id] = self._chats[cid] = {"id": cid, "type": kind, **name}
             return self._chats[chat_id]
 
-    def _query_id(self) -> str:
-        with self._lock:
-            self._queries.add(query_id := f"q{next(self._ids)}")
-            return query_id
-
     def _media(self, kind: str) -> Any:
         n = next(self._ids)
         if kind == "photo":
@@ -388,7 +336,7 @@ class FakeBotAPI:
         return {"file_id": f"{kind}{n}", "file_unique_id": f"u{kind}{n}", **MEDIA[kind]}
 
     def _store(self, chat: JSON, sender: JSON, content: JSON, message_id: int | None = None) -> JSON:
-        """Files a message under the chat's next message id (one sequence for both sides of a chat)."""
+        """Files a message under `message_id` or the chat's next id."""
         with self._lock:
             mid = message_id or self._last_id.get(chat["id"], 0) + 1
             self._last_id[chat["id"]] = max(mid, self._last_id.get(chat["id"], 0))
@@ -407,16 +355,15 @@ class FakeBotAPI:
         with self._lock:
             self.calls.append((method or name, params))
             self.violations += [f"{method or name}: {problem}" for problem in problems]
-            fault = None if problems else next((f for f in self._faults if f.method == name.lower() and (
-                f.chat_id is None or str(f.chat_id) == str(params.get("chat_id")))), None)
-            if fault and (times := fault.times - 1) >= 0:
-                fault.times = times
-                self._faults = [f for f in self._faults if f.times > 0]
+            fault = None if problems else next((f for f in self._faults if f[0] == name.lower() and (
+                f[1] is None or str(f[1]) == str(params.get("chat_id")))), None)
+            if fault:
+                self._faults.remove(fault)
         try:
             if method is None or problems:
-                raise ApiError(404, "Not Found") if method is None else ApiError(400, f"Bad Request: {problems[0]}")
+                raise ApiError(400, f"Bad Request: {problems[0]}") if method else ApiError(404, "Not Found")
             if fault:
-                raise fault.error
+                raise fault[2]
             return 200, {"ok": True, "result": self._answer(method, params)}
         except ApiError as error:
             answer = {"ok": False, "error_code": error.code, "description": error.description}
@@ -424,17 +371,17 @@ class FakeBotAPI:
             return error.code, answer | retry
 
     def _get_updates(self, p: JSON) -> list[JSON]:
-        """Forgets updates below `offset` (the last -offset ones if negative), then waits ≤ min(timeout, 1 s)."""
+        """Forgets updates below `offset` (all but the last -offset if negative); waits ≤ min(timeout, 1 s)."""
         deadline = time.monotonic() + min(float(p.get("timeout", 0)), 1.0)
         with self._lock:
-            if offset := int(p.get("offset", 0)):
-                self._updates = self._updates[offset:] if offset < 0 else [
-                    u for u in self._updates if u["update_id"] >= offset]
+            if (offset := int(p.get("offset", 0))) < 0:
+                self._updates = self._updates[offset:]
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
             self._lock.wait_for(lambda: self._updates or self._closed, max(0.0, deadline - time.monotonic()))
             return copy.deepcopy(self._updates[: int(p.get("limit", 100))])
 
     def _answer(self, method: str, p: JSON) -> Any:
-        """The result Telegram would give for a valid call (True for methods not modelled here)."""
+        """The result Telegram would give for a valid call; True for the methods not modelled here."""
         if method == "getUpdates":
             return self._get_updates(p)
         with self._lock:
@@ -451,20 +398,18 @@ class FakeBotAPI:
             if method.startswith("editMessage") and "inline_message_id" not in p:
                 if message is None:
                     raise ApiError(400, "Bad Request: message to edit not found")
-                old = {k: v for k, v in message.items() if k != "edit_date"}  # edits drop an omitted keyboard
+                old = {k: v for k, v in message.items() if k != "edit_date"}  # an omitted keyboard goes
                 new = {k: v for k, v in old.items() if k != "reply_markup"} | self._content(p | p.get("media", {}))
                 if new == old:
-                    raise ApiError(400, NOT_MODIFIED)
+                    raise ApiError(400, "Bad Request: message is not modified: specified new message content "
+                                   "and reply markup are exactly the same as a current content and reply markup")
                 self.messages[(chat["id"], p["message_id"])] = new | {"edit_date": int(time.time())}
                 return dict(self.messages[(chat["id"], p["message_id"])])
             if method == "deleteMessage" and self.messages.pop((chat["id"], p["message_id"]), None) is None:
                 raise ApiError(400, "Bad Request: message to delete not found")
             for mid in p["message_ids"] if method == "deleteMessages" else []:
                 self.messages.pop((chat["id"], mid), None)
-            query_id = p.get("callback_query_id", p.get("inline_query_id"))
-            if method in ("answerCallbackQuery", "answerInlineQuery") and query_id not in self._queries:
-                raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
-            if setting and (field := BOT_SETTINGS.get(setting[2])):
+            if setting and (field := SETTINGS.get(setting[2])):
                 scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)
                 key, empty = (setting[2], scope, p.get("language_code", "")), [] if field == "commands" else ""
                 if setting[1] == "get":
@@ -477,8 +422,8 @@ class FakeBotAPI:
 
     def _content(self, item: JSON) -> JSON:
         """Message content for one sent item: plain text/caption, a media object, an inline keyboard."""
-        html_mode = str(item.get("parse_mode", "")).lower() == "html"
-        content = {f: parse_html(item[f])[0] if html_mode else item[f] for f in ("text", "caption") if f in item}
+        is_html = str(item.get("parse_mode")).lower() == "html"
+        content = {f: parse_html(item[f])[0] if is_html else item[f] for f in ("text", "caption") if f in item}
         kind = re.sub(r"(?<!^)(?=[A-Z])", "_", str(item.get("type", ""))).lower()
         media = {kind: self._media(kind)} if kind in MEDIA else {}
         markup = item.get("reply_markup")
