@@ -167,8 +167,11 @@ class _Doc:
             self.add(1, "the file is not UTF-8 text; save it as UTF-8")
         except yaml.MarkedYAMLError as e:
             start, found = e.context_mark, e.problem_mark
-            line = (start or found).line + 1 if (start or found) else 1
-            where = f" (noticed at line {found.line + 1})" if start and found and found.line != start.line else ""
+            first = start or found
+            line = first.line + 1 if first else 1
+            where = (
+                f" (noticed at line {found.line + 1})" if start and found and found.line != start.line else ""
+            )
             what = " ".join(str(x) for x in (e.context, e.problem) if x)
             self.add(line, f"YAML syntax error: {what}{where}; check indentation, colons and quotes")
         except yaml.YAMLError as e:

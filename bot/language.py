@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,12 +72,15 @@ _WORDS = re.compile(r"[\w'’ʼ`]+")
 _STEMMERS = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
 
 # Kazakh suffixes on the skeleton, longest first; stripped at most twice, keeping a stem of 3+ letters.
-_KK_SUFFIXES = sorted(
-    """lar ler dar der tar ter nin din tin ga ge ka ke na ne ni di ti da de ta te nda nde dan den tan ten nan nen
-    men ben pen imiz iniz miz niz im in si gan gen kan ken atin etin ip ap ep u i""".split(),
-    key=len,
-    reverse=True,
+_KK_ENDINGS = (
+    "lar ler dar der tar ter nin din tin ga ge ka ke na ne ni di ti da de ta te nda nde dan den tan ten nan nen "
+    "men ben pen imiz iniz miz niz im in si gan gen kan ken atin etin ip ap ep u i"
 )
+_KK_SUFFIXES = sorted(_KK_ENDINGS.split(), key=len, reverse=True)
+_KK_BY_SIZE = {
+    size: frozenset(s for s in _KK_SUFFIXES if len(s) == size) for size in {len(s) for s in _KK_SUFFIXES}
+}
+_KK_SIZES = sorted(_KK_BY_SIZE, reverse=True)
 
 
 def fold(text: str) -> str:
@@ -95,9 +99,9 @@ def fold(text: str) -> str:
 def kazakh_stem(word: str) -> str:
     """Strip up to two Kazakh case, plural or possessive endings from a skeleton word."""
     for _ in range(2):
-        for suffix in _KK_SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: -len(suffix)]
+        for size in _KK_SIZES:
+            if word[-size:] in _KK_BY_SIZE[size] and len(word) - size >= 3:
+                word = word[:-size]
                 break
         else:
             break
@@ -137,7 +141,7 @@ class Guess:
     confident: bool
 
 
-def guess_language(text: str, vocab: dict[str, str], fallback: str) -> Guess:
+def guess_language(text: str, skeletons: Iterable[str], vocab: dict[str, str], fallback: str) -> Guess:
     """The writer's language: Kazakh letters first, then words known to belong to one language only.
 
     `vocab` maps skeleton words to the only language whose content uses them (built from the cards
@@ -149,7 +153,7 @@ def guess_language(text: str, vocab: dict[str, str], fallback: str) -> Guess:
     if _KAZAKH_CYRILLIC.search(lowered) or (latin > cyrillic and _KAZAKH_LATIN.search(lowered)):
         return Guess("kk", True)
     votes = {"kk": 0.0, "ru": 0.0, "en": 0.0}
-    for word in fold(text).split():
+    for word in skeletons:
         lang = vocab.get(word)
         if lang:
             votes[lang] += 1

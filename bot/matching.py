@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.content import Knowledge
 from bot.language import analyse, guess_language
 
-CANDIDATES = 30
+CANDIDATES = 12
 ACCEPT = 40.0  # one card above this (and a clear lead); calibrated on tests/data/eval.yaml
 SUGGEST = 35.0  # "did you mean" between this and ACCEPT
 LEAD = 4.0  # the best card must lead the second by this much to be answered alone
@@ -110,17 +110,30 @@ class Matcher:
                 df[key] += 1
         n = len(docs)
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
-        self.docs = docs
         self.unknown_weight = max(self.idf.values(), default=1.0)
-        self.card_keys = {card: frozenset(keys) for card, keys in card_keys.items()}
-        self.doc_weights = [tuple(self._weight(dk) for dk in doc.word_keys) for doc in docs]
-        self.doc_totals = [sum(w) or 1.0 for w in self.doc_weights]
+        self.docs = docs
         postings: dict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(docs):
             for key in doc.keys:
                 postings[key].append(i)
-        self.postings = {key: np.array(ids, dtype=np.int32) for key, ids in postings.items()}
-        self.known = sorted({key[2:] for key in self.idf if key.startswith("w:")})
+        self.postings = {key: np.array(ids, dtype=np.int64) for key, ids in postings.items()}
+        self.card_keys = {card: frozenset(keys) for card, keys in card_keys.items()}
+        vocab: dict[frozenset[str], int] = {}
+        key_vocab: dict[str, list[int]] = defaultdict(list)
+        for doc in docs:
+            for word_keys in doc.word_keys:
+                if word_keys not in vocab:
+                    vocab[word_keys] = len(vocab)
+                    for key in word_keys:
+                        key_vocab[key].append(vocab[word_keys])
+        self.key_vocab = dict(key_vocab)
+        self.doc_vocab = [tuple((vocab[wk], self._weight(wk)) for wk in doc.word_keys) for doc in docs]
+        self.doc_totals = [sum(w for _, w in pairs) or 1.0 for pairs in self.doc_vocab]
+        known: dict[str, list[str]] = defaultdict(list)
+        for key in self.idf:
+            if key.startswith("w:"):
+                known[key[2]].append(key[2:])
+        self.known = dict(known)
         self.negations = {s for lang in k.languages.values() for n in lang.negations for s, _ in words(n)}
         self.emergency = _PhraseIndex(
             (kind, p)
@@ -141,7 +154,8 @@ class Matcher:
         """Keys of the known word a misspelt word most likely meant, or none."""
         if len(skeleton) < 5:
             return frozenset()
-        best = process.extractOne(skeleton, self.known, scorer=fuzz.ratio, score_cutoff=TYPO)
+        same_start = self.known.get(skeleton[0], [])  # misspellings seldom change the first letter
+        best = process.extractOne(skeleton, same_start, scorer=fuzz.ratio, score_cutoff=TYPO)
         return frozenset({"w:" + best[0], _prefix(best[0])}) if best else frozenset()
 
     def _with_typos(self, ws: list[Word]) -> list[Word]:
@@ -154,63 +168,66 @@ class Matcher:
         return max(known) if known else self.unknown_weight
 
     def match(self, text: str, chosen: str = "ru") -> Match:
-        guess = guess_language(text, self.vocab, chosen)
-        lang = guess.lang if guess.confident else chosen
         ws = words(text)
-        if kind := self._emergency(ws):
-            return Match(lang, guess.confident, None, 100.0, (), emergency=kind)
+        guess = guess_language(text, (skeleton for skeleton, _ in ws), self.vocab, chosen)
+        lang = guess.lang if guess.confident else chosen
         if kind := self._smalltalk(ws):
             return Match(lang, guess.confident, None, 100.0, (), smalltalk=kind)
+        emergency = self._emergency(ws)
         ranked = self.rank(ws)
         if not ranked:
-            return Match(lang, guess.confident, None, 0.0, ())
+            return Match(lang, guess.confident, None, 0.0, (), emergency)
         (best, score), second = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
         if score >= ACCEPT and score - second >= LEAD:
-            return Match(lang, guess.confident, best, round(score, 1), ())
+            return Match(lang, guess.confident, best, round(score, 1), (), emergency)
         alternatives = tuple(card for card, s in ranked[:3] if s >= SUGGEST and s >= score - 15)
-        return Match(lang, guess.confident, None, round(score, 1), alternatives)
+        return Match(
+            lang, guess.confident, None, round(score, 1), () if emergency else alternatives, emergency
+        )
 
     def search(self, text: str, limit: int = 10) -> list[str]:
         """Card ids for a free search (inline mode): every card that scores at all, best first."""
         return [card for card, _ in self.rank(words(text))][:limit]
 
     def rank(self, ws: list[Word]) -> list[tuple[str, float]]:
-        """Cards with their best score, best first."""
+        """Cards with their best score, best first.
+
+        Stage 1, one bincount over the postings of every key of the query: examples sharing rare
+        words, the more keys (word, stem, prefix) the closer. Stage 2, for the best few, exactly: the
+        IDF-weighted share of the query they cover, the share of their own words the query covers,
+        rapidfuzz's token-sort ratio; best example per card, mixed with how much of the query the
+        card's whole vocabulary (body included) covers.
+        """
         ws = self._with_typos(ws)
         weights = [self._weight(keys) for _, keys in ws]
         total = sum(weights)
-        if not total:
-            return []
         keys = [key for _, kset in ws for key in kset if key in self.postings]
-        ids = np.concatenate([self.postings[key] for key in keys]) if keys else np.zeros(0, np.int32)
-        if not len(ids):
+        if not total or not keys:
             return []
-        idf = np.concatenate([np.full(len(self.postings[key]), self.idf[key]) for key in keys])
-        acc = np.bincount(ids, weights=idf, minlength=len(self.docs))
-        top = np.argpartition(-acc, min(CANDIDATES, len(acc) - 1))[:CANDIDATES]
+        arrays = [self.postings[key] for key in keys]
+        idf = np.repeat([self.idf[key] for key in keys], [len(a) for a in arrays])
+        gathered = np.bincount(np.concatenate(arrays), weights=idf, minlength=len(self.docs))
+        count = min(CANDIDATES, len(self.docs))
+        top = np.argpartition(-gathered, count - 1)[:count] if count < len(self.docs) else np.arange(count)
         query = " ".join(s for s, _ in ws)
-        query_keys = frozenset().union(*(kset for _, kset in ws))
+        pairs = list(zip([kset for _, kset in ws], weights, strict=True))
+        matched = set().union(*(self.key_vocab.get(key, ()) for kset, _ in pairs for key in kset))
         best: dict[str, float] = {}
-        for i in top:
-            if acc[i] <= 0:
-                continue
+        for i in top.tolist():
             doc = self.docs[i]
-            covered_q = sum(w for (_, kset), w in zip(ws, weights, strict=True) if kset & doc.keys) / total
-            covered_d = (
-                sum(w for dk, w in zip(doc.word_keys, self.doc_weights[i], strict=True) if dk & query_keys)
-                / self.doc_totals[i]
-            )
-            if covered_q == 0 or covered_d == 0:
+            d = sum(w for v, w in self.doc_vocab[i] if v in matched) / self.doc_totals[i]
+            if d == 0:
                 continue
-            fuzzy = fuzz.token_sort_ratio(query, doc.text) / 100
-            score = 0.5 * min(covered_q, covered_d) + 0.3 * max(covered_q, covered_d) + 0.2 * fuzzy
+            q = sum(w for kset, w in pairs if not kset.isdisjoint(doc.keys)) / total
+            score = 0.5 * min(q, d) + 0.3 * max(q, d) + 0.2 * fuzz.token_sort_ratio(query, doc.text) / 100
             if score > best.get(doc.card, 0.0):
                 best[doc.card] = score
+        ranked = []
         for card, score in best.items():
             vocabulary = self.card_keys[card]
-            covered = sum(w for (_, kset), w in zip(ws, weights, strict=True) if kset & vocabulary) / total
-            best[card] = 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * covered)
-        return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+            c = sum(w for kset, w in pairs if not kset.isdisjoint(vocabulary)) / total
+            ranked.append((card, 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * c)))
+        return sorted(ranked, key=lambda kv: kv[1], reverse=True)
 
     def _emergency(self, ws: list[Word]) -> str | None:
         """Self-harm before danger; a one-word phrase counts only in a short message."""

@@ -205,7 +205,8 @@ def language_buttons(k: Knowledge) -> tuple[Button, ...]:
     from babel import Locale
 
     return tuple(
-        Button((Locale.parse(code).get_display_name(code) or code).capitalize(), f"lang:{code}") for code in LANGS
+        Button((Locale.parse(code).get_display_name(code) or code).capitalize(), f"lang:{code}")
+        for code in LANGS
     )
 
 
@@ -244,7 +245,13 @@ def answer(k: Knowledge, matcher: Matcher, text: str, chosen: str) -> Reply:
     match = matcher.match(text, chosen)
     lang = match.lang
     if match.emergency:
-        return emergency_reply(k, match.emergency, lang, match)
+        urgent = emergency_reply(k, match.emergency, lang, match)
+        if match.card:  # numbers first, then what was asked
+            card = card_reply(k, match.card, lang, match)
+            return Reply(
+                lang, "emergency", urgent.parts + card.parts, card.buttons, match.card, card.protect, match
+            )
+        return urgent
     if match.smalltalk:
         return Reply(
             lang,

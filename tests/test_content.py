@@ -30,8 +30,8 @@ def content(tmp_path: Path) -> Path:
     keep = set(SMALL)
     for card in root.glob("*/cards/*.yaml"):  # related cards outside the small set would not resolve
         text = card.read_text(encoding="utf-8")
-        text = re.sub(r"^related: \[.*\]$", lambda _: "related: [" + ", ".join(sorted(keep - {card.stem})[:2]) + "]",
-                      text, flags=re.M)
+        related = "related: [" + ", ".join(sorted(keep - {card.stem})[:2]) + "]"
+        text = re.sub(r"^related: \[.*\]$", related, text, flags=re.M)
         card.write_text(text, encoding="utf-8")
     return root
 
@@ -47,7 +47,9 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+    return next(
+        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line
+    )
 
 
 def test_shipped_content_is_valid() -> None:
@@ -79,7 +81,10 @@ def test_misspelt_key_suggests_the_right_one(content: Path) -> None:
     card = content / "ru/cards/police.yaml"
     edit(card, "summary:", "sumary:")
     found = problems(content)
-    assert any(f"{card}:{line_of(card, 'sumary:')}: unknown key 'sumary': did you mean 'summary'?" in p for p in found)
+    assert any(
+        f"{card}:{line_of(card, 'sumary:')}: unknown key 'sumary': did you mean 'summary'?" in p
+        for p in found
+    )
 
 
 def test_missing_title(content: Path) -> None:
@@ -110,7 +115,9 @@ def test_duplicate_id(content: Path) -> None:
 def test_card_missing_in_a_language(content: Path) -> None:
     (content / "kk/cards/police.yaml").unlink()
     found = problems(content)
-    assert any(p.startswith(f"{content / 'kk/cards/police.yaml'}:1: card 'police' is missing in 'kk'") for p in found)
+    assert any(
+        p.startswith(f"{content / 'kk/cards/police.yaml'}:1: card 'police' is missing in 'kk'") for p in found
+    )
 
 
 def test_unknown_contact_and_card(content: Path) -> None:
@@ -118,15 +125,22 @@ def test_unknown_contact_and_card(content: Path) -> None:
     edit(card, "contacts: [", "contacts: [police-1020, ")
     edit(card, "related: [", "related: [batery, ")
     found = problems(content)
-    assert any("'contacts' names 'police-1020'" in p and p.startswith(f"{card}:{line_of(card, 'contacts:')}:")
-               for p in found)
+    assert any(
+        "'contacts' names 'police-1020'" in p and p.startswith(f"{card}:{line_of(card, 'contacts:')}:")
+        for p in found
+    )
     assert any("'related' names 'batery'" in p for p in found)
 
 
 @pytest.mark.parametrize(
     ("html", "message"),
-    [("<p>hello</p>", "<p> is not allowed"), ("<b>bold", "never closed"), ("<b><i>x</b></i>", "not open here"),
-     ("Tom & Jerry", "bare '&'"), ('<a href="x" onclick="y">z</a>', "not allowed; remove the attribute")],
+    [
+        ("<p>hello</p>", "<p> is not allowed"),
+        ("<b>bold", "never closed"),
+        ("<b><i>x</b></i>", "not open here"),
+        ("Tom & Jerry", "bare '&'"),
+        ('<a href="x" onclick="y">z</a>', "not allowed; remove the attribute"),
+    ],
 )
 def test_html_outside_telegram_subset(content: Path, html: str, message: str) -> None:
     card = content / "en/cards/helplines.yaml"
@@ -161,8 +175,10 @@ def test_same_question_in_two_cards(content: Path) -> None:
     police = content / "en/cards/police.yaml"
     edit(police, "questions:\n", f"questions:\n  - {battery.questions[0].upper()}!\n")
     found = problems(content)
-    assert any(p.startswith(f"{police}:{line_of(police, battery.questions[0].upper())}:") and "also in" in p
-               for p in found)
+    assert any(
+        p.startswith(f"{police}:{line_of(police, battery.questions[0].upper())}:") and "also in" in p
+        for p in found
+    )
 
 
 def test_load_applies_nothing_when_broken(content: Path) -> None:
@@ -187,10 +203,14 @@ def test_validate_command_reports_every_mistake_without_traceback(content: Path)
     """The editor's view: broken YAML, a missing title, an unknown contact, a missing translation."""
     edit(content / "en/cards/battery.yaml", "category: penalties", "category: [penalties")
     text = (content / "ru/cards/about.yaml").read_text(encoding="utf-8")
-    (content / "ru/cards/about.yaml").write_text(re.sub(r"^title: .*\n", "", text, flags=re.M), encoding="utf-8")
+    (content / "ru/cards/about.yaml").write_text(
+        re.sub(r"^title: .*\n", "", text, flags=re.M), encoding="utf-8"
+    )
     edit(content / "kk/cards/police.yaml", "contacts: [", "contacts: [nobody, ")
     (content / "en/cards/helplines.yaml").unlink()
-    run = subprocess.run([sys.executable, "-m", "bot", "validate", str(content)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "validate", str(content)], capture_output=True, text=True
+    )
     out = run.stdout + run.stderr
     assert run.returncode == 1
     assert "Traceback" not in out

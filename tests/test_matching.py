@@ -12,7 +12,7 @@ import yaml
 
 from bot.content import LANGS, Knowledge, load
 from bot.language import fold, guess_language, kazakh_stem
-from bot.matching import Matcher
+from bot.matching import Matcher, words
 
 EVAL = yaml.safe_load((Path(__file__).parent / "data" / "eval.yaml").read_text(encoding="utf-8"))
 
@@ -35,8 +35,12 @@ def best_guess(matcher: Matcher, question: str, lang: str) -> str | None:
 @pytest.mark.parametrize(
     "variants",
     [
-        ("Қалай салықтық шегерім алуға болады", "Qalai salyqtyq shegerim aluga bolady",
-         "Калай салыктык шегерим алуга болады", "Qalaı salyqtyq shegerіm alýǵa bolady"),
+        (
+            "Қалай салықтық шегерім алуға болады",
+            "Qalai salyqtyq shegerim aluga bolady",
+            "Калай салыктык шегерим алуга болады",
+            "Qalaı salyqtyq shegerіm alýǵa bolady",
+        ),
         ("Муж бьёт меня", "муж бьет меня", "МУЖ БЬЕТ МЕНЯ!!!", "мyж бьeт мeня"),  # Latin look-alikes inside
         ("помогите", "помогитеее", "ПОМОГИТЕ 😭😭"),
     ],
@@ -52,7 +56,13 @@ def test_numbers_survive_folding() -> None:
 
 @pytest.mark.parametrize(
     ("word", "stem"),
-    [("uraktarga", "urak"), ("balalardin", "bala"), ("ortalyktary", "ortalik"), ("ui", "ui"), ("kerek", "kerek")],
+    [
+        ("uraktarga", "urak"),
+        ("balalardin", "bala"),
+        ("ortalyktary", "ortalik"),
+        ("ui", "ui"),
+        ("kerek", "kerek"),
+    ],
 )
 def test_kazakh_suffixes(word: str, stem: str) -> None:
     assert kazakh_stem(fold(word)) == stem
@@ -60,17 +70,25 @@ def test_kazakh_suffixes(word: str, stem: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "lang", "confident"),
-    [("Күйеуім мені ұрады", "kk", True), ("kuieuim meni urady, ne isteu kerek", "kk", True),
-     ("муж бьет меня что делать", "ru", True), ("muzh menya b'et chto delat", "ru", True),
-     ("my husband hits me what can i do", "en", True), ("Qalaı salyqtyq", "kk", True)],
+    [
+        ("Күйеуім мені ұрады", "kk", True),
+        ("kuieuim meni urady, ne isteu kerek", "kk", True),
+        ("муж бьет меня что делать", "ru", True),
+        ("muzh menya b'et chto delat", "ru", True),
+        ("my husband hits me what can i do", "en", True),
+        ("Qalaı salyqtyq", "kk", True),
+    ],
 )
 def test_language_guess(matcher: Matcher, text: str, lang: str, confident: bool) -> None:
-    guess = guess_language(text, matcher.vocab, "en" if lang != "en" else "ru")
+    guess = guess_language(text, [s for s, _ in words(text)], matcher.vocab, "en" if lang != "en" else "ru")
     assert (guess.lang, guess.confident) == (lang, confident)
 
 
 def test_card_found_from_any_language_is_the_same_card(matcher: Matcher) -> None:
-    ids = {matcher.match(q, "ru").card for q in ("побои это уголовка?", "is beating a crime now", "ұрып-соғу қылмыс па")}
+    ids = {
+        matcher.match(q, "ru").card
+        for q in ("побои это уголовка?", "is beating a crime now", "ұрып-соғу қылмыс па")
+    }
     assert ids == {"battery"}
 
 
@@ -82,13 +100,15 @@ def test_every_example_question_finds_its_own_card(knowledge: Knowledge, matcher
         for q in card.questions
         if not matcher.match(q, lang).emergency and best_guess(matcher, q, lang) != card.id
     ]
-    assert len(wrong) <= 0.02 * sum(len(c.questions) for lang in LANGS for c in knowledge.languages[lang].cards.values()), [
-        (lang, cid, q, m.card, m.alternatives) for lang, cid, q, m in wrong
-    ]
+    assert len(wrong) <= 0.02 * sum(
+        len(c.questions) for lang in LANGS for c in knowledge.languages[lang].cards.values()
+    ), [(lang, cid, q, m.card, m.alternatives) for lang, cid, q, m in wrong]
 
 
 def test_eval_set_is_not_copied_from_cards(knowledge: Knowledge) -> None:
-    examples = {fold(q) for lang in knowledge.languages.values() for c in lang.cards.values() for q in c.questions}
+    examples = {
+        fold(q) for lang in knowledge.languages.values() for c in lang.cards.values() for q in c.questions
+    }
     copied = [i["q"] for lang in LANGS for i in EVAL[lang]["questions"] if fold(i["q"]) in examples]
     assert not copied
 
@@ -101,7 +121,9 @@ def test_development_set(matcher: Matcher, lang: str) -> None:
     assert len(data["questions"]) >= 40 and len(data["out_of_scope"]) >= 10
     confusion = [(i["card"], best_guess(matcher, i["q"], lang), i["q"]) for i in data["questions"]]
     misses = [c for c in confusion if c[0] != c[1]]
-    accepted_wrong = [i["q"] for i in data["questions"] if matcher.match(i["q"], lang).card not in (None, i["card"])]
+    accepted_wrong = [
+        i["q"] for i in data["questions"] if matcher.match(i["q"], lang).card not in (None, i["card"])
+    ]
     taken = [q for q in data["out_of_scope"] if matcher.match(q, lang).card]
     missed = [i["q"] for i in data["emergency"] if matcher.match(i["q"], lang).emergency != i["kind"]]
     false_alarms = [q for q in data["near_miss"] if matcher.match(q, lang).emergency]
@@ -115,21 +137,32 @@ def test_development_set(matcher: Matcher, lang: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("он меня сейчас убьет", "danger"), ("мен өлгім келеді", "self-harm"), ("I want to kill myself", "self-harm"),
-     ("he is beating me, what is the law on battery", "danger")],
+    [
+        ("он меня сейчас убьет", "danger"),
+        ("мен өлгім келеді", "self-harm"),
+        ("I want to kill myself", "self-harm"),
+        ("he is beating me, what is the law on battery", "danger"),
+    ],
 )
 def test_emergency_wins_over_any_card(matcher: Matcher, text: str, kind: str) -> None:
     assert matcher.match(text, "ru").emergency == kind
 
 
 @pytest.mark.parametrize(
-    "text", ["он меня не бьет", "he is not beating me, i am asking for a friend", "не хочу умирать, просто спрашиваю"]
+    "text",
+    [
+        "он меня не бьет",
+        "he is not beating me, i am asking for a friend",
+        "не хочу умирать, просто спрашиваю",
+    ],
 )
 def test_negation_is_not_an_emergency(matcher: Matcher, text: str) -> None:
     assert matcher.match(text, "ru").emergency is None
 
 
-@pytest.mark.parametrize(("text", "kind"), [("привет", "greeting"), ("Рахмет!", "thanks"), ("thank you so much", "thanks")])
+@pytest.mark.parametrize(
+    ("text", "kind"), [("привет", "greeting"), ("Рахмет!", "thanks"), ("thank you so much", "thanks")]
+)
 def test_small_talk_gets_no_card(matcher: Matcher, text: str, kind: str) -> None:
     m = matcher.match(text, "kk")
     assert (m.smalltalk, m.card) == (kind, None)
@@ -143,8 +176,13 @@ def test_noise_finds_nothing_and_does_not_fail(matcher: Matcher, text: str) -> N
 
 def test_ask_contract_json_lines(tmp_path: Path) -> None:
     questions = ["муж бьет меня прямо сейчас", "what is the penalty for beatings", "рецепт плова", "Сәлем"]
-    run = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "--lang", "kk"], input="\n".join(questions),
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "--lang", "kk"],
+        input="\n".join(questions),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["question"] for r in rows] == questions
@@ -159,6 +197,11 @@ def test_ask_a_thousand_lines_quickly() -> None:
     """Start-up included, a thousand questions is a matter of seconds (generous bound: CI machines vary)."""
     lines = "\n".join(i["q"] for lang in LANGS for i in EVAL[lang]["questions"]) + "\n"
     text = (lines * (1000 // lines.count("\n") + 1)).splitlines()[:1000]
-    run = subprocess.run([sys.executable, "-m", "bot", "ask", "--json"], input="\n".join(text), capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input="\n".join(text),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0 and len(run.stdout.splitlines()) == 1000

