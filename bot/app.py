@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -32,6 +33,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "topics", "helplines", "language", "help", "privacy", "forget")
 RELOAD_SECONDS = 5.0
+TICK = 0.1
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,17 @@ class Settings:
 
 
 def configure_logging(level: str) -> None:
-    """Plain lines on stderr; httpx at WARNING because its request lines contain the token."""
+    """Plain lines on stderr, at the level asked for, with the libraries kept quiet (see `quiet`)."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    quiet()
+
+
+def quiet() -> None:
+    """httpx at WARNING because its request lines contain the token; PTB at INFO at least because at
+    DEBUG it logs whole updates, message texts and names included."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
 
 
 async def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -89,6 +98,7 @@ async def register(app: Application) -> None:  # type: ignore[type-arg]
 
 def build(settings: Settings, knowledge: Knowledge, content_dir: Path) -> Application:  # type: ignore[type-arg]
     """The Application as in production: rate limiter, state, handlers, reload."""
+    quiet()
     app = (
         Application.builder()
         .token(settings.token)
@@ -150,11 +160,18 @@ def reload_content(app: Application) -> list[str]:  # type: ignore[type-arg]
 
 
 async def watch_content(app: Application, interval: float = RELOAD_SECONDS) -> None:  # type: ignore[type-arg]
-    """Poll the content folder; on a change, reload and tell the admins what failed, once per change."""
+    """Poll the content folder while the bot runs; on a change, reload, and tell the admins what failed."""
     root: Path = app.bot_data["content_dir"]
     stamp = content_stamp(root)
-    while True:
-        await asyncio.sleep(interval)
+    waited = 0.0
+    while not app.running:  # post_init runs before the application starts
+        await asyncio.sleep(TICK)
+    while app.running:  # short naps, so that stopping the bot never waits on this loop
+        await asyncio.sleep(TICK)
+        waited += TICK
+        if waited < interval:
+            continue
+        waited = 0.0
         now = content_stamp(root)
         if now == stamp:
             continue
@@ -164,6 +181,18 @@ async def watch_content(app: Application, interval: float = RELOAD_SECONDS) -> N
             await handlers.tell_admins(app, problems)
 
 
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """PTB's webhook server settings: the secret is checked by PTB on every request."""
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.strip("/") or "telegram",
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret,
+        "allowed_updates": list(Update.ALL_TYPES),
+    }
+
+
 def run(settings: Settings, knowledge: Knowledge, content_dir: Path) -> int:
     """Serve until SIGINT/SIGTERM: long polling, or PTB's webhook server when WEBHOOK_URL is set."""
     configure_logging(settings.log_level)
@@ -171,22 +200,14 @@ def run(settings: Settings, knowledge: Knowledge, content_dir: Path) -> int:
         log.error("WEBHOOK_SECRET is required with WEBHOOK_URL")
         return 2
     app = build(settings, knowledge, content_dir)
-    updates = list(Update.ALL_TYPES)
     if settings.webhook_url:
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.token.split(":")[0],
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=updates,
-        )
+        app.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
     else:
-        app.run_polling(allowed_updates=updates)
+        app.run_polling(allowed_updates=list(Update.ALL_TYPES))
     return 0
 
 
 async def _start(app: Application) -> None:  # type: ignore[type-arg]
     """After PTB's own start-up: register commands in every language and start watching content."""
     await register(app)
-    app.create_task(watch_content(app, app.bot_data["reload_seconds"]), name="watch-content")
+    app.bot_data["watcher"] = asyncio.create_task(watch_content(app, app.bot_data["reload_seconds"]))

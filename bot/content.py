@@ -105,6 +105,7 @@ class Language:
     emergency: Mapping[str, PhraseList]
     negations: tuple[str, ...]
     smalltalk: Mapping[str, PhraseList]
+    function_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,14 @@ def _phrase_lists(
     return out
 
 
+def _function_words(doc: _Doc) -> tuple[str, ...]:
+    data = doc.mapping()
+    if data is None:
+        return ()
+    _fields(doc, data, {"function_words": (list, True)})
+    return _texts(data.get("function_words"))
+
+
 @dataclass
 class Draft:
     """Everything that could be read, even with problems: what the validator checks across files."""
@@ -434,7 +443,7 @@ def read(root: Path = DEFAULT_CONTENT) -> Draft:
                 cards[card.id] = card
         docs = {
             name: required(base / f"{name}.yaml")
-            for name in ("contacts", "interface", "emergency", "smalltalk")
+            for name in ("contacts", "interface", "emergency", "smalltalk", "language")
         }
         emergency_doc = docs["emergency"]
         negations: tuple[str, ...] = ()
@@ -451,6 +460,7 @@ def read(root: Path = DEFAULT_CONTENT) -> Draft:
                 else {}
             ),
             negations=negations,
+            function_words=_function_words(docs["language"]) if docs["language"] else (),
             smalltalk=MappingProxyType(
                 _phrase_lists(docs["smalltalk"], SMALLTALK_KINDS, SMALLTALK_FIELDS)
                 if docs["smalltalk"]

@@ -21,10 +21,12 @@ from bot.content import Knowledge
 from bot.language import analyse, guess_language
 
 CANDIDATES = 12
-ACCEPT = 40.0  # one card above this (and a clear lead); calibrated on tests/data/eval.yaml
-SUGGEST = 35.0  # "did you mean" between this and ACCEPT
-LEAD = 4.0  # the best card must lead the second by this much to be answered alone
-CARD_SHARE = 0.35  # weight of the whole card's vocabulary (body included) against its best example
+ACCEPT = 39.0  # one card above this (and a clear lead); calibrated on tests/data/eval.yaml
+SUGGEST = 33.0  # "did you mean" between this and ACCEPT
+LEAD = 1.0  # the best card must lead the second by this much to be answered alone
+FUNCTION_WEIGHT = 0.5  # "what", "how", "qalai": a function word weighs half its IDF
+CARD_SHARE = 0.35
+ONE_WORD = 0.75  # the score left to a card that shares only one of a question's topic words  # weight of the whole card's vocabulary (body included) against its best example
 MAX_WORDS = 120  # the beginning of a very long message is enough to match on
 SHORT_MESSAGE = 5  # one-word emergency phrases count only in messages this short
 SMALLTALK_WORDS = 6
@@ -79,6 +81,7 @@ class Matcher:
         docs: list[_Doc] = []
         vocab_langs: dict[str, set[str]] = defaultdict(set)
         card_keys: dict[str, set[str]] = defaultdict(set)
+        passages: list[frozenset[str]] = []  # body lines: they teach IDF which words are merely common
         for lang in k.languages.values():
             for card in lang.cards.values():
                 for text in (card.title, *card.questions, *card.keywords):
@@ -95,20 +98,28 @@ class Matcher:
                             tuple(w[1] for w in ws),
                         )
                     )
+                for paragraph in (card.summary, *card.body.split("\n")):
+                    passages.append(frozenset().union(*(keys for _, keys in words(paragraph))))
                 for text in (card.title, card.summary, card.body, *card.questions, *card.keywords):
                     for skeleton, keys in words(text):
                         vocab_langs[skeleton].add(lang.code)
                         card_keys[card.id] |= keys
-            for phrases in (*lang.smalltalk.values(), *lang.emergency.values()):
-                for text in phrases.phrases:
+            for phrases in (*lang.smalltalk.values(), *lang.emergency.values(), lang.function_words):
+                for text in getattr(phrases, "phrases", phrases):
                     for skeleton, _ in words(text):
                         vocab_langs[skeleton].add(lang.code)
+        self.function_keys = {
+            "w:" + skeleton
+            for lang in k.languages.values()
+            for text in lang.function_words
+            for skeleton, _ in words(text)
+        }
         self.vocab = {w: next(iter(langs)) for w, langs in vocab_langs.items() if len(langs) == 1}
         df: dict[str, int] = defaultdict(int)
-        for doc in docs:
-            for key in doc.keys:
+        for keys in (*(doc.keys for doc in docs), *passages):
+            for key in keys:
                 df[key] += 1
-        n = len(docs)
+        n = len(docs) + len(passages)
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0)
         self.docs = docs
@@ -129,6 +140,7 @@ class Matcher:
         self.key_vocab = dict(key_vocab)
         self.doc_vocab = [tuple((vocab[wk], self._weight(wk)) for wk in doc.word_keys) for doc in docs]
         self.doc_totals = [sum(w for _, w in pairs) or 1.0 for pairs in self.doc_vocab]
+        self.inverse_totals = 1 / np.array(self.doc_totals)
         known: dict[str, list[str]] = defaultdict(list)
         for key in self.idf:
             if key.startswith("w:"):
@@ -165,7 +177,8 @@ class Matcher:
         """A word's information: its rarest key; a word no card knows counts as fairly rare, because
         a question about something else (a visa, a recipe) must not match on its small words."""
         known = [self.idf[key] for key in keys if key in self.idf]
-        return max(known) if known else self.unknown_weight
+        weight = max(known) if known else self.unknown_weight
+        return weight * FUNCTION_WEIGHT if not keys.isdisjoint(self.function_keys) else weight
 
     def match(self, text: str, chosen: str = "ru") -> Match:
         ws = words(text)
@@ -207,6 +220,7 @@ class Matcher:
         arrays = [self.postings[key] for key in keys]
         idf = np.repeat([self.idf[key] for key in keys], [len(a) for a in arrays])
         gathered = np.bincount(np.concatenate(arrays), weights=idf, minlength=len(self.docs))
+        gathered *= 1 / total + self.inverse_totals  # like q + d: among equals, the shorter example first
         count = min(CANDIDATES, len(self.docs))
         top = np.argpartition(-gathered, count - 1)[:count] if count < len(self.docs) else np.arange(count)
         query = " ".join(s for s, _ in ws)
@@ -222,11 +236,15 @@ class Matcher:
             score = 0.5 * min(q, d) + 0.3 * max(q, d) + 0.2 * fuzz.token_sort_ratio(query, doc.text) / 100
             if score > best.get(doc.card, 0.0):
                 best[doc.card] = score
+        content = [kset for kset, _ in pairs if kset.isdisjoint(self.function_keys)]
         ranked = []
         for card, score in best.items():
             vocabulary = self.card_keys[card]
             c = sum(w for kset, w in pairs if not kset.isdisjoint(vocabulary)) / total
-            ranked.append((card, 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * c)))
+            final = 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * c)
+            if len(content) > 1 and sum(not kset.isdisjoint(vocabulary) for kset in content) < 2:
+                final *= ONE_WORD  # one shared word does not win on its own
+            ranked.append((card, final))
         return sorted(ranked, key=lambda kv: kv[1], reverse=True)
 
     def _emergency(self, ws: list[Word]) -> str | None:
