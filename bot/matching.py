@@ -104,10 +104,10 @@ class Matcher:
                     for skeleton, keys in words(text):
                         vocab_langs[skeleton].add(lang.code)
                         card_keys[card.id] |= keys
-            for phrases in (*lang.smalltalk.values(), *lang.emergency.values(), lang.function_words):
-                for text in getattr(phrases, "phrases", phrases):
-                    for skeleton, _ in words(text):
-                        vocab_langs[skeleton].add(lang.code)
+            lists = [p.phrases for p in (*lang.smalltalk.values(), *lang.emergency.values())]
+            for text in (*lang.function_words, *(phrase for phrases in lists for phrase in phrases)):
+                for skeleton, _ in words(text):
+                    vocab_langs[skeleton].add(lang.code)
         self.function_keys = {
             "w:" + skeleton
             for lang in k.languages.values()
@@ -219,8 +219,8 @@ class Matcher:
             return []
         arrays = [self.postings[key] for key in keys]
         idf = np.repeat([self.idf[key] for key in keys], [len(a) for a in arrays])
-        gathered = np.bincount(np.concatenate(arrays), weights=idf, minlength=len(self.docs))
-        gathered *= 1 / total + self.inverse_totals  # like q + d: among equals, the shorter example first
+        hits = np.bincount(np.concatenate(arrays), weights=idf, minlength=len(self.docs))
+        gathered = hits * (1 / total + self.inverse_totals)  # like q + d: among equals, shorter first
         count = min(CANDIDATES, len(self.docs))
         top = np.argpartition(-gathered, count - 1)[:count] if count < len(self.docs) else np.arange(count)
         query = " ".join(s for s, _ in ws)
