@@ -6,11 +6,17 @@ Editors use validate, coverage and ask; nothing here prints a traceback at them.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.content import DEFAULT_CONTENT, LANGS, ContentError, Knowledge, load, read
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 def _knowledge(root: Path) -> Knowledge:
@@ -122,6 +128,66 @@ def bench_command(args: argparse.Namespace) -> int:
     return main(args.content, args.scale)
 
 
+def links_command(args: argparse.Namespace) -> int:
+    """Deep links of the bot and of every card, per language; with --qr, poster QR codes."""
+    from bot.figures import links, write_qr
+
+    k = _knowledge(args.content)
+    try:
+        found = links(k, args.bot.lstrip("@"), [args.lang] if args.lang else LANGS, args.campaign or "")
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+    for link in found:
+        print(f"{link.lang}  {link.card or '-':<28} {link.url}")
+        if args.qr:
+            write_qr(link, args.qr)
+    if args.qr:
+        print(f"{len(found)} QR codes (PNG and SVG) in {args.qr}")
+    return 0
+
+
+def _store(args: argparse.Namespace) -> Store:
+    from bot.store import Store
+
+    path = args.data / "bot.sqlite3"
+    if not path.exists():
+        print(f"no bot data in {args.data} (set BOT_DATA_DIR or --data)", file=sys.stderr)
+        raise SystemExit(1)
+    return Store(path)
+
+
+def stats_command(args: argparse.Namespace) -> int:
+    """Anonymous counts by card, language, outcome and campaign; counts under 5 shown as <5."""
+    from bot.figures import csv_text, table
+    from bot.store import shown
+
+    store = _store(args)
+    rows = table(store.counts(args.since))
+    if args.csv:
+        args.csv.write_text(csv_text(rows), encoding="utf-8")
+    print(f"{'card':<28} {'lang':<4} {'outcome':<12} {'campaign':<16} count")
+    for card, lang, outcome, campaign, count in rows:
+        print(f"{card:<28} {lang:<4} {outcome:<12} {campaign:<16} {count:>5}")
+    dead = store.dead_numbers(args.since)
+    if dead:
+        print("\nnumbers reported as not answering:")
+        for contact, n in dead.items():
+            print(f"  {contact:<26} {shown(n):>5}")
+    return 0
+
+
+def unmatched_command(args: argparse.Namespace) -> int:
+    """Kept questions that found no card (only with BOT_KEEP_UNMATCHED=1), grouped by similarity."""
+    from bot.figures import group_similar
+
+    for group in group_similar(_store(args).unmatched()):
+        print(f"{len(group):>3} × {group[0]}")
+        for other in group[1:4]:
+            print(f"        {other}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
@@ -144,6 +210,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench", help=bench_command.__doc__)
     p.add_argument("--scale", type=int, nargs="*", default=[10, 100])
     p.set_defaults(func=bench_command)
+    p = sub.add_parser("links", help=links_command.__doc__)
+    p.add_argument("--bot", required=True, help="the bot's username, without @")
+    p.add_argument("--lang", choices=LANGS)
+    p.add_argument("--campaign", help="a tag of 1-20 letters, digits or '-' (counted in stats)")
+    p.add_argument("--qr", type=Path, help="write QR codes (PNG and SVG) into this folder")
+    p.set_defaults(func=links_command)
+    data = Path(os.environ.get("BOT_DATA_DIR", "data"))
+    p = sub.add_parser("stats", help=stats_command.__doc__)
+    p.add_argument("--since", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
+    p.add_argument("--csv", type=Path, help="also write the table as CSV")
+    p.add_argument("--data", type=Path, default=data, help="BOT_DATA_DIR (default ./data)")
+    p.set_defaults(func=stats_command)
+    p = sub.add_parser("unmatched", help=unmatched_command.__doc__)
+    p.add_argument("--data", type=Path, default=data, help="BOT_DATA_DIR (default ./data)")
+    p.set_defaults(func=unmatched_command)
     args = parser.parse_args(argv)
     if getattr(args, "content_dir", None):
         args.content = args.content_dir

@@ -7,6 +7,7 @@ gives nothing away, and a campaign tag lets an NGO count what its own posters br
 from __future__ import annotations
 
 import csv
+import hashlib
 import datetime as dt
 import io
 import re
@@ -14,8 +15,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 from bot.content import LANGS, Knowledge
 from bot.store import Count, shown
@@ -32,11 +37,17 @@ class Link:
     url: str
 
 
+def code(card: str) -> str:
+    """A card's neutral link code: stable (derived from the id), and saying nothing of the topic,
+    so that "domestic-violence" never shows in a link on a shared phone."""
+    return "t" + hashlib.sha256(card.encode()).hexdigest()[:6]
+
+
 def payload(lang: str | None, card: str | None, campaign: str = "") -> str:
     """The start payload for a card and/or language, within Telegram's 64 characters of [A-Za-z0-9_-]."""
     if campaign and not _CAMPAIGN.match(campaign):
         raise ValueError("a campaign tag is 1-20 letters, digits or '-'")
-    body = "_".join(part for part in (lang, card) if part)
+    body = "_".join(part for part in (lang, card and code(card)) if part)
     text = f"{body}__{campaign}" if campaign else body
     if len(text) > PAYLOAD_MAX:
         raise ValueError(f"payload longer than {PAYLOAD_MAX} characters: {text}")
@@ -103,17 +114,31 @@ def _caption_svg(path: Path, link: Link) -> None:
 
 
 def _caption_png(path: Path, link: Link) -> None:
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     qr = Image.open(path).convert("RGB")
-    font = ImageFont.load_default(size=22)
-    small = ImageFont.load_default(size=14)
-    poster = Image.new("RGB", (qr.width, qr.height + 80), "white")
+    font, small = _font(22), _font(14)
+    lines: list[str] = []
+    for word in link.title.split():  # wrap the title to the code's width
+        if lines and font.getlength(f"{lines[-1]} {word}") <= qr.width - 40:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    poster = Image.new("RGB", (qr.width, qr.height + 30 * len(lines) + 45), "white")
     poster.paste(qr, (0, 0))
     draw = ImageDraw.Draw(poster)
-    draw.text((qr.width // 2, qr.height + 20), link.title, fill="black", font=font, anchor="mm")
-    draw.text((qr.width // 2, qr.height + 55), link.url, fill="black", font=small, anchor="mm")
+    for n, line in enumerate(lines):
+        draw.text((qr.width // 2, qr.height + 10 + 30 * n), line, fill="black", font=font, anchor="mt")
+    draw.text((qr.width // 2, poster.height - 25), link.url, fill="black", font=small, anchor="mt")
     poster.save(path)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Noto Sans, shipped as a Python package, because Pillow's own font has no Cyrillic or Kazakh."""
+    import fontpkg
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(fontpkg.path("Noto Sans")), size)
 
 
 def table(counts: Iterable[Count]) -> list[tuple[str, str, str, str, str]]:
@@ -134,7 +159,7 @@ def top_cards(counts: Iterable[Count], limit: int = 10) -> list[tuple[str, int]]
 
 def csv_text(rows: list[tuple[str, str, str, str, str]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("card", "lang", "outcome", "campaign", "count"))
     writer.writerows(rows)
     return out.getvalue()
@@ -142,10 +167,10 @@ def csv_text(rows: list[tuple[str, str, str, str, str]]) -> str:
 
 def chart(counts: Iterable[Count], since: dt.date) -> bytes:
     """A PNG bar chart of the most asked topics; bars under 5 are drawn as '<5' at the threshold."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     top = top_cards(counts)
-    font = ImageFont.load_default(size=16)
+    font = _font(16)
     width, row = 720, 34
     image = Image.new("RGB", (width, 60 + row * max(len(top), 1)), "white")
     draw = ImageDraw.Draw(image)
@@ -160,3 +185,28 @@ def chart(counts: Iterable[Count], since: dt.date) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def group_similar(texts: list[str], cutoff: float = 60) -> list[list[str]]:
+    """Greedy groups of questions that say much the same (rapidfuzz token-set ratio), biggest first."""
+    from rapidfuzz import fuzz, process
+
+    from bot.language import fold
+
+    folded = [fold(t) for t in texts]
+    left = set(range(len(texts)))
+    groups = []
+    for i in range(len(texts)):
+        if i not in left:
+            continue
+        members = [
+            j
+            for _, score, j in process.extract(
+                folded[i], folded, scorer=fuzz.token_set_ratio, score_cutoff=cutoff, limit=None
+            )
+            if j in left
+        ]
+        members = members if i in members else [i, *members]
+        left -= set(members)
+        groups.append([texts[j] for j in members])
+    return sorted(groups, key=len, reverse=True)

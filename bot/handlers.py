@@ -74,15 +74,16 @@ def negotiate(saved: str | None, telegram_code: str | None) -> str:
 
 
 def parse_payload(payload: str, card_ids: Sequence[str]) -> tuple[str | None, str | None, str]:
-    """`[<lang>_]<card-id>[__<campaign>]` → (lang, card, campaign); unknown parts become None."""
+    """`[<lang>_]<card>[__<campaign>]` → (lang, card id, campaign); the card is its neutral link code
+    or, for links made by hand, its id. Unknown parts become None."""
     body, _, campaign = payload.partition("__")
-    lang: str | None = None
     if body in LANGS:
         return body, None, campaign
     head, sep, rest = body.partition("_")
-    if sep and head in LANGS:
-        lang, body = head, rest
-    return lang, body if body in card_ids else None, campaign
+    lang = head if sep and head in LANGS else None
+    wanted = rest if lang else body
+    cards = {figures.code(cid): cid for cid in card_ids} | {cid: cid for cid in card_ids}
+    return lang, cards.get(wanted), campaign
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
