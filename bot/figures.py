@@ -7,8 +7,8 @@ gives nothing away, and a campaign tag lets an NGO count what its own posters br
 from __future__ import annotations
 
 import csv
-import hashlib
 import datetime as dt
+import hashlib
 import io
 import re
 from collections import Counter

@@ -175,7 +175,7 @@ def test_noise_finds_nothing_and_does_not_fail(matcher: Matcher, text: str) -> N
 
 
 def test_ask_contract_json_lines(tmp_path: Path) -> None:
-    questions = ["муж бьет меня прямо сейчас", "what is the penalty for beatings", "рецепт плова", "Сәлем"]
+    questions = ["муж бьет меня прямо сейчас", "what is the punishment for beating", "рецепт плова", "Сәлем"]
     run = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--json", "--lang", "kk"],
         input="\n".join(questions),
