@@ -52,7 +52,9 @@ def _prefix(skeleton: str) -> str:
     return "p:" + skeleton[:5] if len(skeleton) > 5 else "w:" + skeleton
 
 
-def _keys(skeleton: str, stems: Iterable[str]) -> frozenset[str]:
+@lru_cache(maxsize=65536)
+def _keys(skeleton: str, stems: tuple[str, ...]) -> frozenset[str]:
+    """One shared key set per distinct word, so a large index holds each set once."""
     return frozenset({"w:" + skeleton, _prefix(skeleton), *("s:" + s for s in stems)})
 
 
@@ -64,8 +66,11 @@ def words(text: str) -> list[Word]:
 class _Doc:
     card: str
     text: str
-    keys: frozenset[str]
     word_keys: tuple[frozenset[str], ...]
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset().union(*self.word_keys)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ class Matcher:
         docs: list[_Doc] = []
         vocab_langs: dict[str, set[str]] = defaultdict(set)
         card_keys: dict[str, set[str]] = defaultdict(set)
-        passages: list[frozenset[str]] = []  # body lines: they teach IDF which words are merely common
+        df: dict[str, int] = defaultdict(int)  # body lines count too: they teach IDF which words are common
+        passages = 0
         for lang in k.languages.values():
             for card in lang.cards.values():
                 for text in (card.title, *card.questions, *card.keywords):
@@ -94,12 +100,13 @@ class Matcher:
                         _Doc(
                             card.id,
                             " ".join(s for s, _ in ws),
-                            frozenset().union(*(w[1] for w in ws)),
                             tuple(w[1] for w in ws),
                         )
                     )
                 for paragraph in (card.summary, *card.body.split("\n")):
-                    passages.append(frozenset().union(*(keys for _, keys in words(paragraph))))
+                    passages += 1
+                    for key in frozenset().union(*(keys for _, keys in words(paragraph))):
+                        df[key] += 1
                 for text in (card.title, card.summary, card.body, *card.questions, *card.keywords):
                     for skeleton, keys in words(text):
                         vocab_langs[skeleton].add(lang.code)
@@ -115,11 +122,10 @@ class Matcher:
             for skeleton, _ in words(text)
         }
         self.vocab = {w: next(iter(langs)) for w, langs in vocab_langs.items() if len(langs) == 1}
-        df: dict[str, int] = defaultdict(int)
-        for keys in (*(doc.keys for doc in docs), *passages):
-            for key in keys:
+        for doc in docs:
+            for key in doc.keys:
                 df[key] += 1
-        n = len(docs) + len(passages)
+        n = len(docs) + passages
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0)
         self.docs = docs
@@ -139,12 +145,13 @@ class Matcher:
                         key_vocab[key].append(vocab[word_keys])
         self.key_vocab = dict(key_vocab)
         self.doc_vocab = [tuple((vocab[wk], self._weight(wk)) for wk in doc.word_keys) for doc in docs]
+        self.doc_words = [frozenset(v for v, _ in pairs) for pairs in self.doc_vocab]
         self.doc_totals = [sum(w for _, w in pairs) or 1.0 for pairs in self.doc_vocab]
         self.inverse_totals = 1 / np.array(self.doc_totals)
-        known: dict[str, list[str]] = defaultdict(list)
+        known: dict[tuple[str, int], list[str]] = defaultdict(list)
         for key in self.idf:
             if key.startswith("w:"):
-                known[key[2]].append(key[2:])
+                known[(key[2], len(key) - 2)].append(key[2:])
         self.known = dict(known)
         self.negations = {s for lang in k.languages.values() for n in lang.negations for s, _ in words(n)}
         self.emergency = _PhraseIndex(
@@ -166,8 +173,12 @@ class Matcher:
         """Keys of the known word a misspelt word most likely meant, or none."""
         if len(skeleton) < 5:
             return frozenset()
-        same_start = self.known.get(skeleton[0], [])  # misspellings seldom change the first letter
-        best = process.extractOne(skeleton, same_start, scorer=fuzz.ratio, score_cutoff=TYPO)
+        near = [  # a misspelling seldom changes the first letter, or the length by more than two
+            word
+            for size in range(len(skeleton) - 2, len(skeleton) + 3)
+            for word in self.known.get((skeleton[0], size), ())
+        ]
+        best = process.extractOne(skeleton, near, scorer=fuzz.ratio, score_cutoff=TYPO)
         return frozenset({"w:" + best[0], _prefix(best[0])}) if best else frozenset()
 
     def _with_typos(self, ws: list[Word]) -> list[Word]:
@@ -224,23 +235,26 @@ class Matcher:
         count = min(CANDIDATES, len(self.docs))
         top = np.argpartition(-gathered, count - 1)[:count] if count < len(self.docs) else np.arange(count)
         query = " ".join(s for s, _ in ws)
-        pairs = list(zip([kset for _, kset in ws], weights, strict=True))
-        matched = set().union(*(self.key_vocab.get(key, ()) for kset, _ in pairs for key in kset))
+        # each query word as the known words it matches (sharing a key: word, stem or prefix)
+        meanings = [set().union(*(self.key_vocab.get(key, ()) for key in kset)) for _, kset in ws]
+        pairs = list(zip(meanings, weights, strict=True))
+        matched = set().union(*meanings)
         best: dict[str, float] = {}
         for i in top.tolist():
             doc = self.docs[i]
             d = sum(w for v, w in self.doc_vocab[i] if v in matched) / self.doc_totals[i]
             if d == 0:
                 continue
-            q = sum(w for kset, w in pairs if not kset.isdisjoint(doc.keys)) / total
+            q = sum(w for meaning, w in pairs if not meaning.isdisjoint(self.doc_words[i])) / total
             score = 0.5 * min(q, d) + 0.3 * max(q, d) + 0.2 * fuzz.token_sort_ratio(query, doc.text) / 100
             if score > best.get(doc.card, 0.0):
                 best[doc.card] = score
-        content = [kset for kset, _ in pairs if kset.isdisjoint(self.function_keys)]
+        keyed = [(kset, w) for (_, kset), w in zip(ws, weights, strict=True)]
+        content = [kset for kset, _ in keyed if kset.isdisjoint(self.function_keys)]
         ranked = []
         for card, score in best.items():
             vocabulary = self.card_keys[card]
-            c = sum(w for kset, w in pairs if not kset.isdisjoint(vocabulary)) / total
+            c = sum(w for kset, w in keyed if not kset.isdisjoint(vocabulary)) / total
             final = 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * c)
             if len(content) > 1 and sum(not kset.isdisjoint(vocabulary) for kset in content) < 2:
                 final *= ONE_WORD  # one shared word does not win on its own
