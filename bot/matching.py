@@ -144,9 +144,11 @@ class Matcher:
                     for key in word_keys:
                         key_vocab[key].append(vocab[word_keys])
         self.key_vocab = dict(key_vocab)
-        self.doc_vocab = [tuple((vocab[wk], self._weight(wk)) for wk in doc.word_keys) for doc in docs]
-        self.doc_words = [frozenset(v for v, _ in pairs) for pairs in self.doc_vocab]
-        self.doc_totals = [sum(w for _, w in pairs) or 1.0 for pairs in self.doc_vocab]
+        self.vocab_weight = [0.0] * len(vocab)
+        for word_keys, v in vocab.items():
+            self.vocab_weight[v] = self._weight(word_keys)
+        self.doc_words = [tuple(vocab[wk] for wk in doc.word_keys) for doc in docs]
+        self.doc_totals = [sum(self.vocab_weight[v] for v in ids) or 1.0 for ids in self.doc_words]
         self.inverse_totals = 1 / np.array(self.doc_totals)
         known: dict[tuple[str, int], list[str]] = defaultdict(list)
         for key in self.idf:
@@ -242,7 +244,7 @@ class Matcher:
         best: dict[str, float] = {}
         for i in top.tolist():
             doc = self.docs[i]
-            d = sum(w for v, w in self.doc_vocab[i] if v in matched) / self.doc_totals[i]
+            d = sum(self.vocab_weight[v] for v in self.doc_words[i] if v in matched) / self.doc_totals[i]
             if d == 0:
                 continue
             q = sum(w for meaning, w in pairs if not meaning.isdisjoint(self.doc_words[i])) / total
