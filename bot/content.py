@@ -239,10 +239,12 @@ def _fields(
             good = False
         elif isinstance(value, list) and key != "sources":
             for i, item in enumerate(value):
-                if not isinstance(item, str | int | float) or isinstance(item, bool):
-                    doc.add(
-                        doc.line(*where, key, str(i)), f"item {i + 1} of '{key}' must be one line of text"
-                    )
+                where_item = doc.line(*where, key, str(i))
+                if isinstance(item, bool):  # yes, no, on, off: YAML reads them as true/false
+                    doc.add(where_item, f"item {i + 1} of '{key}' reads as yes/no: put it in quotes")
+                    good = False
+                elif not isinstance(item, str | int | float):
+                    doc.add(where_item, f"item {i + 1} of '{key}' must be one line of text")
                     good = False
     return good
 

@@ -311,9 +311,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif verb == "helplines":
         reply = replies.helplines_reply(k, lang)
     elif verb == "dead" and arg in k.languages[lang].cards:
-        for contact in k.card(arg, lang).contacts:
-            if k.contacts[contact].phone:
-                st.store.dead_number(contact)
+        reply = replies.numbers_reply(k, arg, lang)
+    elif verb == "nr" and arg in k.contacts:
+        st.store.dead_number(arg)
+        log.info("number reported as not answering: %s", arg)
         reply = Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),))
     else:
         reply = replies.topics_reply(k, lang)

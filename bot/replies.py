@@ -5,6 +5,7 @@ The Telegram layer and the terminal chat both render these; neither writes a sen
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from bot.content import CATEGORIES, LANGS, Card, Knowledge
 from bot.matching import Match, Matcher
 
 LIMIT = 4096
+LONG_TEXT = 1500  # past this many characters a message is read from its beginning (see matching.MAX_WORDS)
 
 # Interface strings the code uses; the validator checks that every language has each of them.
 INTERFACE_KEYS = (
@@ -39,10 +41,8 @@ INTERFACE_KEYS = (
     "forget_done",
     "topics_button",
     "helplines_button",
-    "language_button",
     "back_button",
     "help",
-    "group_only_commands",
     "cmd_start",
     "cmd_topics",
     "cmd_helplines",
@@ -52,14 +52,12 @@ INTERFACE_KEYS = (
     "cmd_forget",
     "bot_description",
     "bot_short_description",
-    "inline_helplines_title",
-    "inline_topics_title",
     "didnt_work_button",
     "didnt_work_thanks",
-    "not_admin_only",
     "reload_ok",
     "reload_failed",
     "stats_title",
+    "which_number",
     *(f"category_{c}" for c in CATEGORIES),
 )
 MAX_TOPIC_BUTTONS = 30
@@ -135,7 +133,7 @@ def main_contacts(k: Knowledge) -> tuple[str, ...]:
 def render_card(k: Knowledge, card: Card) -> str:
     lang = card.lang
     sources = "; ".join(f'<a href="{html.escape(s.url)}">{html.escape(s.title)}</a>' for s in card.sources)
-    reviewed = format_date(card.reviewed, format="long", locale=lang)
+    reviewed = format_date(card.reviewed, format="long", locale=lang).rstrip(".")
     parts = [f"<b>{html.escape(card.title)}</b>", card.body]
     if card.contacts:
         parts.append(f"<b>{k.text(lang, 'contacts_heading')}</b>\n{contact_lines(k, lang, card.contacts)}")
@@ -201,6 +199,15 @@ def suggestions_reply(k: Knowledge, lang: str, match: Match) -> Reply:
     )
 
 
+def numbers_reply(k: Knowledge, card_id: str, lang: str) -> Reply:
+    """Which of a card's numbers did not answer: one button each, counted per contact."""
+    phones = [c for c in k.card(card_id, lang).contacts if k.contacts[c].phone]
+    rows = tuple(
+        (Button(f"☎️ {k.contacts[c].phone} {k.languages[lang].contacts[c].name}", f"nr:{c}"),) for c in phones
+    )
+    return Reply(lang, "numbers", (k.text(lang, "which_number"),), rows)
+
+
 def language_buttons(k: Knowledge) -> tuple[Button, ...]:
     from babel import Locale
 
@@ -241,7 +248,16 @@ def category_reply(k: Knowledge, lang: str, category: str) -> Reply:
 
 
 def answer(k: Knowledge, matcher: Matcher, text: str, chosen: str) -> Reply:
-    """The reply to a free-text question: emergency, small talk, a card, suggestions or the fallback."""
+    """The reply to a free-text question, saying so when only its beginning was read."""
+    reply = _answer(k, matcher, text, chosen)
+    if len(text) > LONG_TEXT and reply.kind != "emergency":  # nothing may come before emergency numbers
+        note = k.text(reply.lang, "too_long")
+        return dataclasses.replace(reply, parts=(f"{note}\n\n{reply.parts[0]}", *reply.parts[1:]))
+    return reply
+
+
+def _answer(k: Knowledge, matcher: Matcher, text: str, chosen: str) -> Reply:
+    """Emergency, small talk, a card, suggestions or the fallback."""
     match = matcher.match(text, chosen)
     lang = match.lang
     if match.emergency:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import sys
+from collections.abc import Iterator
 
 from bot.content import LANGS, Knowledge
 from bot.matching import Matcher
@@ -19,6 +20,7 @@ from bot.replies import (
     category_reply,
     helplines_reply,
     language_reply,
+    numbers_reply,
     start_reply,
     topics_reply,
 )
@@ -54,7 +56,9 @@ def press(k: Knowledge, action: str, lang: str) -> tuple[Reply, str]:
         return helplines_reply(k, lang), lang
     if verb == "forget":
         return Reply(lang, "forget", (k.text(lang, "forget_done"),)), lang
-    if verb == "dead":
+    if verb == "dead" and arg in k.languages[lang].cards:
+        return numbers_reply(k, arg, lang), lang
+    if verb == "nr":
         return Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),)), lang
     return topics_reply(k, lang), lang
 
@@ -71,11 +75,23 @@ def command(k: Knowledge, name: str, lang: str) -> Reply:
     }[name]()
 
 
+def _lines() -> Iterator[str]:
+    """Lines typed at a prompt, or piped in; ends quietly at end of input."""
+    if not sys.stdin.isatty():
+        yield from sys.stdin
+        return
+    while True:
+        try:
+            yield input("> ")
+        except EOFError:
+            return
+
+
 def chat(k: Knowledge, lang: str) -> int:
     """Read lines until end of input; a number presses the button of that number."""
     matcher = Matcher(k)
     buttons = show(start_reply(k, lang))
-    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: input("> "), None):
+    for line in _lines():
         text = line.strip()
         if not text:
             continue

@@ -204,6 +204,12 @@ def validate(draft: Draft, today: dt.date | None = None) -> list[Problem]:
             for key in INTERFACE_KEYS:
                 if key not in lang.interface and path.exists():
                     add(path, 1, f"interface string '{key}' is missing: add '{key}: …'")
+            for key in set(lang.interface) - set(INTERFACE_KEYS):
+                add(
+                    path,
+                    draft.line(path, key),
+                    f"'{key}' is not used by the bot: check its spelling or remove it",
+                )
             for key, text in lang.interface.items():
                 english = reference.interface.get(key) if reference else None
                 where = draft.line(path, key)

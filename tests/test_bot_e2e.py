@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -371,3 +375,67 @@ async def test_webhook_checks_the_secret(api: FakeBotAPI, run_bot: Runner) -> No
         assert await asyncio.to_thread(post, "s3cret") == 200
         await replies_to(api, 27)
         assert api.calls_to("setWebhook")[-1]["secret_token"] == "s3cret"
+
+
+async def test_a_fault_is_logged_and_the_person_gets_an_apology(
+    api: FakeBotAPI, run_bot: Runner, monkeypatch: pytest.MonkeyPatch, all_logs: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("matcher exploded")
+
+    monkeypatch.setattr("bot.replies.answer", broken)
+    async with run_bot():
+        api.text_message(28, "что такое побои")
+        await replies_to(api, 28)
+        api.command(28, "/helplines")
+        await replies_to(api, 28, 2)
+    assert texts(api, 28)[0].startswith(K.text("ru", "error")[:40])
+    assert "112" in texts(api, 28)[0]
+    assert texts(api, 28)[1].startswith(K.text("ru", "helplines_title"))  # still serving
+    assert any(r.exc_info and "matcher exploded" in str(r.exc_info[1]) for r in all_logs.records)
+
+
+async def test_a_number_that_did_not_answer_is_counted(api: FakeBotAPI, run_bot: Runner) -> None:
+    async with run_bot() as app:
+        api.command(29, "/start", payload="ru_battery")
+        (card,) = await replies_to(api, 29)
+        assert "dead:battery" in buttons(card)
+        api.callback(29, "dead:battery")
+        (choice,) = (await replies_to(api, 29, 2))[1:]
+        assert "nr:police-102" in buttons(choice)
+        api.callback(29, "nr:police-102")
+        await replies_to(api, 29, 3)
+        assert app.bot_data["state"].store.dead_numbers() == {"police-102": 1}
+    assert texts(api, 29)[2] == K.text("ru", "didnt_work_thanks")
+
+
+def test_sigterm_stops_the_real_command_cleanly(api: FakeBotAPI, tmp_path: Path) -> None:
+    """`python -m bot run` as deployed: env configuration, polling, and a clean stop on SIGTERM."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TELEGRAM_BOT_TOKEN": "42:TEST",
+        "TELEGRAM_BASE_URL": f"{api.url}/bot",
+        "BOT_DATA_DIR": str(tmp_path),
+    }
+    bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not api.calls_to("getUpdates") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        api.text_message(30, "привет")
+        while not api.sent_texts(30) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        bot.send_signal(signal.SIGTERM)
+        _, err = bot.communicate(timeout=20)
+    finally:
+        bot.kill()
+    assert bot.returncode == 0, err
+    assert api.sent_texts(30) and "Traceback" not in err
+    assert (tmp_path / "bot.sqlite3").exists()
+
+
+async def test_long_message_says_it_was_read_from_the_beginning(api: FakeBotAPI, run_bot: Runner) -> None:
+    async with run_bot():
+        api.text_message(31, "Здравствуйте. " + "Я очень долго терплю и не знаю, что делать дальше. " * 40)
+        await replies_to(api, 31)
+    assert texts(api, 31)[0].startswith(K.text("ru", "too_long"))

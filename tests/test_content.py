@@ -223,3 +223,19 @@ def test_validate_command_reports_every_mistake_without_traceback(content: Path)
         assert expected in out, out
     ok = subprocess.run([sys.executable, "-m", "bot", "validate"], capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout.startswith("OK: ")
+
+
+def test_interface_string_misspelt_or_unused(content: Path) -> None:
+    path = content / "kk/interface.yaml"
+    edit(path, "forget_button:", "forget_buton:")
+    found = problems(content)
+    assert any(p.startswith(f"{path}:{line_of(path, 'forget_buton')}:") and "not used" in p for p in found)
+    assert any(p.startswith(f"{path}:1:") and "'forget_button' is missing" in p for p in found)
+
+
+def test_yes_no_words_need_quotes(content: Path) -> None:
+    path = content / "en/cards/police.yaml"
+    edit(path, "keywords:\n", "keywords:\n  - no\n")
+    assert any(
+        p.startswith(f"{path}:") and "reads as yes/no: put it in quotes" in p for p in problems(content)
+    )
