@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.content import DEFAULT_CONTENT, LANGS, ContentError, Knowledge, load, read
+from bot.content import DEFAULT_CONTENT, LANGS, ContentError, Knowledge, load
+from bot.reading import read
 
 if TYPE_CHECKING:
     from bot.store import Store

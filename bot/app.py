@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import admin, handlers
 from bot.content import LANGS, ContentError, Knowledge, load
 from bot.handlers import Core, State
 from bot.matching import Matcher
@@ -123,8 +123,8 @@ def build(settings: Settings, knowledge: Knowledge, content_dir: Path) -> Applic
     app.add_handler(CommandHandler("help", handlers.help_command))
     app.add_handler(CommandHandler("privacy", handlers.privacy))
     app.add_handler(CommandHandler("forget", handlers.forget))
-    app.add_handler(CommandHandler("stats", handlers.stats))
-    app.add_handler(CommandHandler("reload", handlers.reload))
+    app.add_handler(CommandHandler("stats", admin.stats))
+    app.add_handler(CommandHandler("reload", admin.reload))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, handlers.not_text))
@@ -178,7 +178,7 @@ async def watch_content(app: Application, interval: float = RELOAD_SECONDS) -> N
         stamp = now
         problems = reload_content(app)
         if problems:
-            await handlers.tell_admins(app, problems)
+            await admin.tell_admins(app, problems)
 
 
 def webhook_options(settings: Settings) -> dict[str, object]:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +52,19 @@ def payload(lang: str | None, card: str | None, campaign: str = "") -> str:
     if len(text) > PAYLOAD_MAX:
         raise ValueError(f"payload longer than {PAYLOAD_MAX} characters: {text}")
     return text
+
+
+def parse_payload(payload: str, card_ids: Sequence[str]) -> tuple[str | None, str | None, str]:
+    """`[<lang>_]<card>[__<campaign>]` → (lang, card id, campaign); the card is its neutral link code
+    or, for links made by hand, its id. Unknown parts become None."""
+    body, _, campaign = payload.partition("__")
+    if body in LANGS:
+        return body, None, campaign
+    head, sep, rest = body.partition("_")
+    lang = head if sep and head in LANGS else None
+    wanted = rest if lang else body
+    cards = {code(cid): cid for cid in card_ids} | {cid: cid for cid in card_ids}
+    return lang, cards.get(wanted), campaign
 
 
 def links(k: Knowledge, bot: str, langs: Iterable[str] = LANGS, campaign: str = "") -> list[Link]:

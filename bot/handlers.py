@@ -5,14 +5,10 @@ They are the edge: no sentence is written here, only which reply fits which upda
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from babel import negotiate_locale
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -23,17 +19,19 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
-from bot import figures, replies
+from bot import replies
 from bot.content import LANGS, Knowledge
+from bot.figures import parse_payload
+from bot.language import FALLBACK_LANG, negotiate
 from bot.matching import Matcher
-from bot.replies import Reply, split
-from bot.store import Store, shown
+from bot.replies import Reply
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LANG = "ru"
+
 MAX_TEXT = 4096  # the most Telegram delivers; a longer paste is matched on its beginning
 PER_MINUTE = 20
 BATCH = 100  # deleteMessages takes at most 100 ids
@@ -62,30 +60,6 @@ def state(context: ContextTypes.DEFAULT_TYPE) -> State:
     return value
 
 
-def negotiate(saved: str | None, telegram_code: str | None) -> str:
-    """Saved choice, else Telegram's language through babel, else Russian."""
-    if saved in LANGS:
-        return saved
-    if telegram_code:
-        found = negotiate_locale([telegram_code.replace("-", "_")], list(LANGS))
-        if found:
-            return found.split("_")[0]
-    return DEFAULT_LANG
-
-
-def parse_payload(payload: str, card_ids: Sequence[str]) -> tuple[str | None, str | None, str]:
-    """`[<lang>_]<card>[__<campaign>]` → (lang, card id, campaign); the card is its neutral link code
-    or, for links made by hand, its id. Unknown parts become None."""
-    body, _, campaign = payload.partition("__")
-    if body in LANGS:
-        return body, None, campaign
-    head, sep, rest = body.partition("_")
-    lang = head if sep and head in LANGS else None
-    wanted = rest if lang else body
-    cards = {figures.code(cid): cid for cid in card_ids} | {cid: cid for cid in card_ids}
-    return lang, cards.get(wanted), campaign
-
-
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
@@ -97,12 +71,12 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
     if user is None:
-        return DEFAULT_LANG
-    saved = state(context).store.language(user.id) if _private(update) else None
+        return FALLBACK_LANG
+    saved = state(context).store.language(user.id) if private(update) else None
     return negotiate(saved, user.language_code)
 
 
-def _private(update: Update) -> bool:
+def private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
@@ -127,14 +101,14 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
             )
     except Forbidden:
         log.info("chat unreachable (blocked or left); skipped")
-    if _private(update):
+    if private(update):
         state(context).store.remember(chat.id, [m.message_id for m in sent])
     return sent
 
 
 def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is not None and _private(update):
+    if message is not None and private(update):
         state(context).store.remember(message.chat_id, [message.message_id])
 
 
@@ -154,24 +128,17 @@ def _throttled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool | Non
     return None if count == PER_MINUTE + 1 else True
 
 
-async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Record the incoming message and apply the per-person limit; False when the update is dropped."""
     _incoming(update, context)
     throttled = _throttled(update, context)
     if throttled is None:
-        await send(
-            update,
-            context,
-            Reply(
-                language_of(update, context),
-                "slow",
-                (_k(context).text(language_of(update, context), "slow_down"),),
-            ),
-        )
+        lang = language_of(update, context)
+        await send(update, context, Reply(lang, "slow", (knowledge(context).text(lang, "slow_down"),)))
     return throttled is False
 
 
-def _k(context: ContextTypes.DEFAULT_TYPE) -> Knowledge:
+def knowledge(context: ContextTypes.DEFAULT_TYPE) -> Knowledge:
     return state(context).core.knowledge
 
 
@@ -183,13 +150,13 @@ def _count(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a deep-link payload opening a card in a language."""
-    if not await _guard(update, context):
+    if not await guard(update, context):
         return
-    k, lang = _k(context), language_of(update, context)
+    k, lang = knowledge(context), language_of(update, context)
     payload_lang, card, campaign = parse_payload(
-        context.args[0] if context.args else "", _k(context).card_ids
+        context.args[0] if context.args else "", knowledge(context).card_ids
     )
-    if payload_lang and update.effective_user and _private(update):
+    if payload_lang and update.effective_user and private(update):
         state(context).store.set_language(update.effective_user.id, payload_lang)
     lang = payload_lang or lang
     reply = replies.card_reply(k, card, lang) if card else replies.start_reply(k, lang)
@@ -200,33 +167,35 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/topics: categories as buttons."""
-    if await _guard(update, context):
-        await send(update, context, replies.topics_reply(_k(context), language_of(update, context)))
+    if await guard(update, context):
+        await send(update, context, replies.topics_reply(knowledge(context), language_of(update, context)))
 
 
 async def helplines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/helplines: the main numbers."""
-    if await _guard(update, context):
-        await send(update, context, replies.helplines_reply(_k(context), language_of(update, context)))
+    if await guard(update, context):
+        await send(update, context, replies.helplines_reply(knowledge(context), language_of(update, context)))
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/language: the three languages in their own names."""
-    if await _guard(update, context):
-        await send(update, context, replies.language_reply(_k(context), language_of(update, context)))
+    if await guard(update, context):
+        await send(update, context, replies.language_reply(knowledge(context), language_of(update, context)))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask, and the commands."""
-    if await _guard(update, context):
+    if await guard(update, context):
         lang = language_of(update, context)
-        await send(update, context, Reply(lang, "help", (_k(context).text(lang, "help"),)))
+        await send(update, context, Reply(lang, "help", (knowledge(context).text(lang, "help"),)))
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: the about card."""
-    if await _guard(update, context):
-        await send(update, context, replies.card_reply(_k(context), "about", language_of(update, context)))
+    if await guard(update, context):
+        await send(
+            update, context, replies.card_reply(knowledge(context), "about", language_of(update, context))
+        )
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -238,7 +207,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete both sides of the chat that Telegram still allows, forget the person, leave one neutral line."""
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None or not _private(update):
+    if chat is None or user is None or not private(update):
         return
     lang = language_of(update, context)
     store = state(context).store
@@ -250,13 +219,15 @@ async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("deleteMessages refused a batch: %s", e.message)
     store.forget(user.id, chat.id)
     log.info("erased chat: %d message ids", len(ids))
-    await context.bot.send_message(chat.id, _k(context).text(lang, "forget_done"), parse_mode=ParseMode.HTML)
+    await context.bot.send_message(
+        chat.id, knowledge(context).text(lang, "forget_done"), parse_mode=ParseMode.HTML
+    )
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any text in a private chat: emergency, small talk, a card, suggestions or the fallback."""
     message = update.effective_message
-    if message is None or not message.text or not await _guard(update, context):
+    if message is None or not message.text or not await guard(update, context):
         return
     st, chosen = state(context), language_of(update, context)
     began = time.perf_counter()
@@ -279,9 +250,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice, files, locations, edits: the bot reads text only."""
-    if await _guard(update, context):
+    if await guard(update, context):
         lang = language_of(update, context)
-        await send(update, context, replies.with_helplines(_k(context), lang, "not_text", "not_text"))
+        await send(update, context, replies.with_helplines(knowledge(context), lang, "not_text", "not_text"))
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -292,7 +263,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if _throttled(update, context) is not False:
         return
-    k, st = _k(context), state(context)
+    k, st = knowledge(context), state(context)
     verb, _, arg = query.data.partition(":")
     lang = language_of(update, context)
     if verb == "forget":
@@ -359,79 +330,6 @@ async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update) and update.effective_chat and isinstance(context.error, Exception):
         lang = language_of(update, context)
         try:
-            await send(update, context, replies.with_helplines(_k(context), lang, "error", "error"))
+            await send(update, context, replies.with_helplines(knowledge(context), lang, "error", "error"))
         except TelegramError:
             log.warning("could not send the apology")
-
-
-def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in state(context).admins and _private(update)
-
-
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats for admins: the period's figures and a chart; anyone else gets the usual fallback."""
-    if not _admin(update, context):
-        await question_like_unknown(update, context)
-        return
-    st, lang = state(context), language_of(update, context)
-    since = dt.date.today() - dt.timedelta(days=30)
-    counts = st.store.counts(since)
-    rows = figures.table(counts)
-    lines = [f"<b>{st.core.knowledge.text(lang, 'stats_title', since=since.isoformat())}</b>"]
-    lines += [html.escape(" · ".join(row)) for row in rows[:40]]
-    dead = st.store.dead_numbers(since)
-    lines += [html.escape(f"☎️ {cid}: {shown(n)}") for cid, n in dead.items()]
-    await send(update, context, Reply(lang, "stats", split("\n".join(lines))))
-    if update.effective_chat and counts:
-        await context.bot.send_photo(update.effective_chat.id, figures.chart(counts, since))
-
-
-async def question_like_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """What a non-admin sees for an admin command: the same as for any unknown command."""
-    if await _guard(update, context):
-        lang = language_of(update, context)
-        reply = replies.with_helplines(_k(context), lang, "fallback", "fallback")
-        await send(
-            update,
-            context,
-            Reply(
-                lang,
-                "fallback",
-                reply.parts,
-                (*replies.topics_reply(_k(context), lang).buttons, *reply.buttons),
-            ),
-        )
-
-
-async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reload for admins: validate the content folder and swap it in, or report why not."""
-    if not _admin(update, context):
-        await question_like_unknown(update, context)
-        return
-    from bot.app import reload_content
-
-    problems = reload_content(context.application)
-    lang = language_of(update, context)
-    k = _k(context)
-    if problems:
-        text = (
-            k.text(lang, "reload_failed", count=len(problems)) + "\n" + html.escape("\n".join(problems[:20]))
-        )
-    else:
-        text = k.text(lang, "reload_ok", cards=len(k.card_ids))
-    await send(update, context, Reply(lang, "reload", split(text)))
-
-
-async def tell_admins(app: Application, problems: list[str]) -> None:  # type: ignore[type-arg]
-    """Send the validator's messages to every admin, in their language; failures only logged."""
-    st: State = app.bot_data["state"]
-    for admin in st.admins:
-        lang = negotiate(st.store.language(admin), None)
-        text = st.core.knowledge.text(lang, "reload_failed", count=len(problems)) + "\n"
-        text += html.escape("\n".join(problems[:20]))
-        for part in split(text):
-            try:
-                await app.bot.send_message(admin, part, parse_mode=ParseMode.HTML)
-            except TelegramError as e:
-                log.warning("could not tell admin about content problems: %s", e.message)

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
+from babel import negotiate_locale
 
+from bot.content import LANGS
+
+FALLBACK_LANG = "ru"  # the language most people in Kazakhstan read, when nothing else is known
 _CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]")
 _KAZAKH_CYRILLIC = re.compile(r"[әғқңөұүһі]")
 _KAZAKH_LATIN = re.compile(r"[äğñöūüışáǵńóúýq]")
@@ -166,3 +170,14 @@ def guess_language(text: str, skeletons: Iterable[str], vocab: dict[str, str], f
     if cyrillic > latin:
         return Guess(fallback if fallback in ("kk", "ru") else "ru", False)
     return Guess(fallback, False)
+
+
+def negotiate(saved: str | None, telegram_code: str | None) -> str:
+    """Saved choice, else Telegram's language through babel, else Russian."""
+    if saved in LANGS:
+        return saved
+    if telegram_code:
+        found = negotiate_locale([telegram_code.replace("-", "_")], list(LANGS))
+        if found:
+            return found.split("_")[0]
+    return FALLBACK_LANG

@@ -11,7 +11,8 @@ import string
 from html.parser import HTMLParser
 from pathlib import Path
 
-from bot.content import LANGS, Card, Draft, Knowledge, Problem
+from bot.content import LANGS, Card, Knowledge, Problem
+from bot.reading import Draft
 
 ALLOWED_TAGS = {
     "b": set(),

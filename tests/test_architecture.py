@@ -8,7 +8,19 @@ import sys
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
-CORE = ("content", "language", "matching", "replies", "validation", "terminal", "figures", "store", "bench")
+CORE = (
+    "content",
+    "yamldoc",
+    "reading",
+    "validation",
+    "language",
+    "matching",
+    "replies",
+    "terminal",
+    "figures",
+    "store",
+    "bench",
+)
 
 
 def imported(module: str) -> set[str]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import DEFAULT_CONTENT, LANGS, ContentError, load, read
+from bot.content import DEFAULT_CONTENT, LANGS, ContentError, load
+from bot.reading import read
 from bot.validation import coverage, validate
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "shared" / "content-catalogue.md"

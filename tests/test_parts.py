@@ -13,7 +13,9 @@ import pytest
 
 from bot import figures
 from bot.content import CATEGORIES, LANGS, load
-from bot.handlers import keyboard, negotiate, parse_payload
+from bot.figures import parse_payload
+from bot.handlers import keyboard
+from bot.language import negotiate
 from bot.replies import card_reply, category_reply, split, start_reply, topics_reply
 from bot.store import ERASABLE_SECONDS, Store, scrub
 
