@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.content import Knowledge
@@ -30,6 +31,7 @@ ONE_WORD = 0.75  # the score left to a card that shares only one of a question's
 MAX_WORDS = 120  # the beginning of a very long message is enough to match on
 SHORT_MESSAGE = 5  # one-word emergency phrases count only in messages this short
 SMALLTALK_WORDS = 6
+WORD_CACHE = 100_000  # distinct query words remembered per content version
 TYPO = 85  # rapidfuzz ratio at which an unknown word is read as a misspelling of a known one
 GAP = 2  # other words allowed between the words of an emergency phrase
 
@@ -71,6 +73,25 @@ class _Doc:
     @property
     def keys(self) -> frozenset[str]:
         return frozenset().union(*self.word_keys)
+
+
+@dataclass(frozen=True)
+class _WordInfo:
+    keys: frozenset[str]  # with the keys of the word it misspells, if any
+    weight: float
+    meaning: frozenset[int]  # the known words it matches (sharing a word, stem or prefix key)
+    topical: bool  # not a function word
+    postings: tuple[npt.NDArray[np.int64], ...]
+    idf: tuple[float, ...]
+
+
+def _sum_bits(mask: int, weights: list[float]) -> float:
+    total = 0.0
+    while mask:
+        low = mask & -mask
+        total += weights[low.bit_length() - 1]
+        mask ^= low
+    return total
 
 
 @dataclass(frozen=True)
@@ -170,6 +191,7 @@ class Matcher:
         )
         self.langs = tuple(k.languages)
         self._typo = lru_cache(maxsize=4096)(self._typo_keys)
+        self._infos: dict[frozenset[str], _WordInfo] = {}
 
     def _typo_keys(self, skeleton: str) -> frozenset[str]:
         """Keys of the known word a misspelt word most likely meant, or none."""
@@ -183,8 +205,24 @@ class Matcher:
         best = process.extractOne(skeleton, near, scorer=fuzz.ratio, score_cutoff=TYPO)
         return frozenset({"w:" + best[0], _prefix(best[0])}) if best else frozenset()
 
-    def _with_typos(self, ws: list[Word]) -> list[Word]:
-        return [(s, keys if any(key in self.idf for key in keys) else keys | self._typo(s)) for s, keys in ws]
+    def _info(self, skeleton: str, word_keys: frozenset[str]) -> _WordInfo:
+        """What the index knows of a query word, worked out once per distinct word."""
+        info = self._infos.get(word_keys)
+        if info is None:
+            keys = word_keys if any(k in self.idf for k in word_keys) else word_keys | self._typo(skeleton)
+            found = [key for key in keys if key in self.postings]
+            info = _WordInfo(
+                keys=keys,
+                weight=self._weight(keys),
+                meaning=frozenset().union(*(self.key_vocab.get(key, ()) for key in keys)),
+                topical=keys.isdisjoint(self.function_keys),
+                postings=tuple(self.postings[key] for key in found),
+                idf=tuple(self.idf[key] for key in found),
+            )
+            if len(self._infos) > WORD_CACHE:
+                self._infos.clear()
+            self._infos[word_keys] = info
+        return info
 
     def _weight(self, keys: frozenset[str]) -> float:
         """A word's information: its rarest key; a word no card knows counts as fairly rare, because
@@ -224,41 +262,43 @@ class Matcher:
         rapidfuzz's token-sort ratio; best example per card, mixed with how much of the query the
         card's whole vocabulary (body included) covers.
         """
-        ws = self._with_typos(ws)
-        weights = [self._weight(keys) for _, keys in ws]
+        infos = [self._info(skeleton, keys) for skeleton, keys in ws]
+        weights = [info.weight for info in infos]
         total = sum(weights)
-        keys = [key for _, kset in ws for key in kset if key in self.postings]
-        if not total or not keys:
+        arrays = [array for info in infos for array in info.postings]
+        if not total or not arrays:
             return []
-        arrays = [self.postings[key] for key in keys]
-        idf = np.repeat([self.idf[key] for key in keys], [len(a) for a in arrays])
+        idf = np.repeat([x for info in infos for x in info.idf], [len(a) for a in arrays])
         hits = np.bincount(np.concatenate(arrays), weights=idf, minlength=len(self.docs))
         gathered = hits * (1 / total + self.inverse_totals)  # like q + d: among equals, shorter first
         count = min(CANDIDATES, len(self.docs))
         top = np.argpartition(-gathered, count - 1)[:count] if count < len(self.docs) else np.arange(count)
         query = " ".join(s for s, _ in ws)
-        # each query word as the known words it matches (sharing a key: word, stem or prefix)
-        meanings = [set().union(*(self.key_vocab.get(key, ()) for key in kset)) for _, kset in ws]
-        pairs = list(zip(meanings, weights, strict=True))
-        matched = set().union(*meanings)
+        bits: dict[int, int] = {}  # known word -> the query words (as bits) that match it
+        for n, info in enumerate(infos):
+            for v in info.meaning:
+                bits[v] = bits.get(v, 0) | 1 << n
         best: dict[str, float] = {}
         for i in top.tolist():
-            doc = self.docs[i]
-            d = sum(self.vocab_weight[v] for v in self.doc_words[i] if v in matched) / self.doc_totals[i]
-            if d == 0:
+            covered, own = 0, 0.0
+            for v in self.doc_words[i]:
+                if v in bits:
+                    covered |= bits[v]
+                    own += self.vocab_weight[v]
+            if not own:
                 continue
-            q = sum(w for meaning, w in pairs if not meaning.isdisjoint(self.doc_words[i])) / total
+            q, d = _sum_bits(covered, weights) / total, own / self.doc_totals[i]
+            doc = self.docs[i]
             score = 0.5 * min(q, d) + 0.3 * max(q, d) + 0.2 * fuzz.token_sort_ratio(query, doc.text) / 100
             if score > best.get(doc.card, 0.0):
                 best[doc.card] = score
-        keyed = [(kset, w) for (_, kset), w in zip(ws, weights, strict=True)]
-        content = [kset for kset, _ in keyed if kset.isdisjoint(self.function_keys)]
+        topical = [info.keys for info in infos if info.topical]
         ranked = []
         for card, score in best.items():
             vocabulary = self.card_keys[card]
-            c = sum(w for kset, w in keyed if not kset.isdisjoint(vocabulary)) / total
+            c = sum(info.weight for info in infos if not info.keys.isdisjoint(vocabulary)) / total
             final = 100 * ((1 - CARD_SHARE) * score + CARD_SHARE * c)
-            if len(content) > 1 and sum(not kset.isdisjoint(vocabulary) for kset in content) < 2:
+            if len(topical) > 1 and sum(not keys.isdisjoint(vocabulary) for keys in topical) < 2:
                 final *= ONE_WORD  # one shared word does not win on its own
             ranked.append((card, final))
         return sorted(ranked, key=lambda kv: kv[1], reverse=True)
@@ -291,12 +331,23 @@ class _PhraseIndex:
 
     def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
         self.first: dict[str, list[_Phrase]] = defaultdict(list)
+        self._starting: dict[frozenset[str], tuple[_Phrase, ...]] = {}
         for kind, text in phrases:
             ws = tuple(frozenset(k for k in keys if not k.startswith("p:")) for _, keys in words(text))
             if ws:
                 phrase = _Phrase(kind, ws)
                 for key in ws[0]:
                     self.first[key].append(phrase)
+
+    def starting(self, keys: frozenset[str]) -> tuple[_Phrase, ...]:
+        """The phrases whose first word is this word, worked out once per distinct word."""
+        found = self._starting.get(keys)
+        if found is None:
+            found = tuple({id(p): p for key in keys for p in self.first.get(key, ())}.values())
+            if len(self._starting) > WORD_CACHE:
+                self._starting.clear()
+            self._starting[keys] = found
+        return found
 
     def find(self, ws: list[Word], negations: set[str]) -> list[tuple[int, _Phrase]]:
         """Every (start, phrase) whose words appear in order with at most GAP others between them,
@@ -305,14 +356,9 @@ class _PhraseIndex:
         for start, (_, keys) in enumerate(ws):
             if start and ws[start - 1][0] in negations:
                 continue
-            seen: set[int] = set()
-            for key in keys:
-                for phrase in self.first.get(key, ()):
-                    if id(phrase) in seen:
-                        continue
-                    seen.add(id(phrase))
-                    if _follows(ws, start, phrase.words[1:], negations):
-                        found.append((start, phrase))
+            for phrase in self.starting(keys):
+                if _follows(ws, start, phrase.words[1:], negations):
+                    found.append((start, phrase))
         return found
 
 
