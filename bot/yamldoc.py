@@ -59,7 +59,8 @@ class YamlDoc:
                 f" (noticed at line {found.line + 1})" if start and found and found.line != start.line else ""
             )
             what = " ".join(str(x) for x in (e.context, e.problem) if x)
-            self.add(line, f"YAML syntax error: {what}{where}; check indentation, colons and quotes")
+            hint = "indent with spaces, not tabs" if "\\t" in what else "check indentation, colons and quotes"
+            self.add(line, f"YAML syntax error: {what}{where}; {hint}")
         except yaml.YAMLError as e:
             self.add(1, f"YAML error: {e}")
         except OSError as e:

@@ -240,3 +240,13 @@ def test_yes_no_words_need_quotes(content: Path) -> None:
     assert any(
         p.startswith(f"{path}:") and "reads as yes/no: put it in quotes" in p for p in problems(content)
     )
+
+
+def test_tabs_empty_files_and_other_encodings(content: Path) -> None:
+    (content / "en/cards/empty.yaml").write_text("", encoding="utf-8")
+    (content / "ru/cards/tabs.yaml").write_text("id: tabs\n\ttitle: x\n", encoding="utf-8")
+    (content / "kk/cards/latin1.yaml").write_bytes("title: ұрып".encode("utf-16"))
+    found = problems(content)
+    assert f"{content / 'en/cards/empty.yaml'}:1: the file must be a set of 'key: value' lines" in found
+    assert any(p.startswith(f"{content / 'ru/cards/tabs.yaml'}:2:") and "not tabs" in p for p in found)
+    assert f"{content / 'kk/cards/latin1.yaml'}:1: the file is not UTF-8 text; save it as UTF-8" in found
