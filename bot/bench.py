@@ -24,7 +24,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.content import LANGS, Card, Knowledge, load
-from bot.language import _word_keys, fold
+from bot.language import _word_keys
 from bot.matching import Matcher, _keys
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval.yaml"
@@ -259,6 +259,3 @@ def main(content: Path, scales: list[int]) -> int:
         for name, build in [(n, b) for n, b in methods if n in scalable]:  # difflib and e5 take minutes here
             print(_row(_evaluate(f"{name} ×{factor} ({cards})", build, big, data)), flush=True)
     return 0
-
-
-__all__ = ["fold", "main"]

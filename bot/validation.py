@@ -11,7 +11,7 @@ import string
 from html.parser import HTMLParser
 from pathlib import Path
 
-from bot.content import LANGS, Card, Knowledge, Problem
+from bot.content import Card, Knowledge, Problem
 from bot.reading import Draft
 
 ALLOWED_TAGS = {
@@ -264,6 +264,3 @@ def coverage(draft: Draft) -> list[tuple[str, dict[str, str]]]:
             )
         )
     return rows
-
-
-__all__ = ["LANGS", "coverage", "html_errors", "validate"]
