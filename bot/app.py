@@ -93,7 +93,6 @@ async def register(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands(commands, language_code=lang)
         await app.bot.set_my_description(k.text(code, "bot_description"), language_code=lang)
         await app.bot.set_my_short_description(k.text(code, "bot_short_description"), language_code=lang)
-    st.bot_username = app.bot.username or ""
 
 
 def build(settings: Settings, knowledge: Knowledge, content_dir: Path) -> Application:  # type: ignore[type-arg]

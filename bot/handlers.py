@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import replies
-from bot.content import LANGS, Knowledge
+from bot.content import Knowledge
 from bot.figures import parse_payload
 from bot.language import FALLBACK_LANG, negotiate
 from bot.matching import Matcher
@@ -51,7 +51,6 @@ class State:
     store: Store
     admins: frozenset[int] = frozenset()
     keep_unmatched: bool = False
-    bot_username: str = ""
     rate: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -263,32 +262,19 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if _throttled(update, context) is not False:
         return
-    k, st = knowledge(context), state(context)
-    verb, _, arg = query.data.partition(":")
-    lang = language_of(update, context)
+    st, action = state(context), query.data
+    verb, _, arg = action.partition(":")
     if verb == "forget":
         await erase(update, context)
         return
-    if verb == "lang" and arg in LANGS and update.effective_user:
+    reply = replies.press(knowledge(context), action, language_of(update, context))
+    if verb == "lang" and reply.kind == "language" and update.effective_user:
         st.store.set_language(update.effective_user.id, arg)
-        reply = Reply(
-            arg, "language", (k.text(arg, "language_set"),), replies.start_reply(k, arg).buttons[1:]
-        )
-    elif verb == "card" and arg in k.languages[lang].cards:
-        reply = replies.card_reply(k, arg, lang)
-        _count(context, reply, "button")
-    elif verb == "cat":
-        reply = replies.category_reply(k, lang, arg)
-    elif verb == "helplines":
-        reply = replies.helplines_reply(k, lang)
-    elif verb == "dead" and arg in k.languages[lang].cards:
-        reply = replies.numbers_reply(k, arg, lang)
-    elif verb == "nr" and arg in k.contacts:
+    elif verb == "nr" and reply.kind == "dead":
         st.store.dead_number(arg)
         log.info("number reported as not answering: %s", arg)
-        reply = Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),))
-    else:
-        reply = replies.topics_reply(k, lang)
+    elif reply.kind == "card":
+        _count(context, reply, "button")
     await send(update, context, reply)
 
 
@@ -301,15 +287,13 @@ async def inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     k, chosen = st.core.knowledge, negotiate(None, query.from_user.language_code)
     text = query.query.strip()
     if text:
-        match = st.core.matcher.match(text, chosen)
-        lang = match.lang
-        ids = st.core.matcher.search(text, limit=10)
+        lang, ids = st.core.matcher.search(text, chosen, limit=10)
     else:
         lang = chosen
         firsts = {c.category: c.id for c in sorted(k.languages[lang].cards.values(), key=lambda c: c.id)}
         ids = ["helplines", *[cid for cid in firsts.values() if cid != "helplines"]][:10]
     results = [_article(k, cid, lang) for cid in ids]
-    await query.answer(results, cache_time=300, is_personal=False)
+    await query.answer(results, cache_time=300, is_personal=True)  # results follow the person's language
 
 
 def _article(k: Knowledge, card_id: str, lang: str) -> InlineQueryResultArticle:

@@ -1,7 +1,7 @@
 """From a question to a card, in one script-neutral space shared by all three languages.
 
 Two stages, because scoring every example with rapidfuzz costs milliseconds (see matching-notes):
-an inverted index of word keys (skeleton, stems, prefix) picks a few dozen candidate strings,
+an inverted index of word keys (skeleton, stems, prefix) picks a dozen candidate strings,
 then a blend of the query's and the candidate's IDF-weighted coverage and rapidfuzz's token-sort
 ratio ranks them. Emergencies are checked before any of it and win over every card.
 """
@@ -26,8 +26,8 @@ ACCEPT = 39.0  # one card above this (and a clear lead); calibrated on tests/dat
 SUGGEST = 33.0  # "did you mean" between this and ACCEPT
 LEAD = 1.0  # the best card must lead the second by this much to be answered alone
 FUNCTION_WEIGHT = 0.5  # "what", "how", "qalai": a function word weighs half its IDF
-CARD_SHARE = 0.35
-ONE_WORD = 0.75  # the score left to a card that shares only one of a question's topic words  # weight of the whole card's vocabulary (body included) against its best example
+CARD_SHARE = 0.35  # weight of the whole card's vocabulary (body included) against its best example
+ONE_WORD = 0.75  # the score left to a card that shares only one of a question's topic words
 MAX_WORDS = 120  # the beginning of a very long message is enough to match on
 SHORT_MESSAGE = 5  # one-word emergency phrases count only in messages this short
 SMALLTALK_WORDS = 6
@@ -113,25 +113,19 @@ class Matcher:
             for card in lang.cards.values():
                 for text in (card.title, *card.questions, *card.keywords):
                     ws = words(text)
-                    if not ws:
-                        continue
-                    for skeleton, _ in ws:
-                        vocab_langs[skeleton].add(lang.code)
-                    docs.append(
-                        _Doc(
-                            card.id,
-                            " ".join(s for s, _ in ws),
-                            tuple(w[1] for w in ws),
-                        )
-                    )
-                for paragraph in (card.summary, *card.body.split("\n")):
-                    passages += 1
-                    for key in frozenset().union(*(keys for _, keys in words(paragraph))):
-                        df[key] += 1
-                for text in (card.title, card.summary, card.body, *card.questions, *card.keywords):
-                    for skeleton, keys in words(text):
+                    for skeleton, keys in ws:
                         vocab_langs[skeleton].add(lang.code)
                         card_keys[card.id] |= keys
+                    if ws:
+                        docs.append(_Doc(card.id, " ".join(s for s, _ in ws), tuple(keys for _, keys in ws)))
+                for paragraph in (card.summary, *card.body.split("\n")):
+                    passages += 1
+                    ws = words(paragraph)
+                    for skeleton, keys in ws:
+                        vocab_langs[skeleton].add(lang.code)
+                        card_keys[card.id] |= keys
+                    for key in frozenset().union(*(keys for _, keys in ws)):
+                        df[key] += 1
             lists = [p.phrases for p in (*lang.smalltalk.values(), *lang.emergency.values())]
             for text in (*lang.function_words, *(phrase for phrases in lists for phrase in phrases)):
                 for skeleton, _ in words(text):
@@ -189,7 +183,6 @@ class Matcher:
             for kind, lst in lang.smalltalk.items()
             for p in lst.phrases
         )
-        self.langs = tuple(k.languages)
         self._typo = lru_cache(maxsize=4096)(self._typo_keys)
         self._infos: dict[frozenset[str], _WordInfo] = {}
 
@@ -231,27 +224,29 @@ class Matcher:
         weight = max(known) if known else self.unknown_weight
         return weight * FUNCTION_WEIGHT if not keys.isdisjoint(self.function_keys) else weight
 
+    def _language(self, text: str, ws: list[Word], chosen: str) -> tuple[str, bool]:
+        guess = guess_language(text, (skeleton for skeleton, _ in ws), self.vocab, chosen)
+        return (guess.lang if guess.confident else chosen), guess.confident
+
     def match(self, text: str, chosen: str = "ru") -> Match:
         ws = words(text)
-        guess = guess_language(text, (skeleton for skeleton, _ in ws), self.vocab, chosen)
-        lang = guess.lang if guess.confident else chosen
+        lang, confident = self._language(text, ws, chosen)
         if kind := self._smalltalk(ws):
-            return Match(lang, guess.confident, None, 100.0, (), smalltalk=kind)
+            return Match(lang, confident, None, 100.0, (), smalltalk=kind)
         emergency = self._emergency(ws)
         ranked = self.rank(ws)
         if not ranked:
-            return Match(lang, guess.confident, None, 0.0, (), emergency)
+            return Match(lang, confident, None, 0.0, (), emergency)
         (best, score), second = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
         if score >= ACCEPT and score - second >= LEAD:
-            return Match(lang, guess.confident, best, round(score, 1), (), emergency)
+            return Match(lang, confident, best, round(score, 1), (), emergency)
         alternatives = tuple(card for card, s in ranked[:3] if s >= SUGGEST and s >= score - 15)
-        return Match(
-            lang, guess.confident, None, round(score, 1), () if emergency else alternatives, emergency
-        )
+        return Match(lang, confident, None, round(score, 1), () if emergency else alternatives, emergency)
 
-    def search(self, text: str, limit: int = 10) -> list[str]:
-        """Card ids for a free search (inline mode): every card that scores at all, best first."""
-        return [card for card, _ in self.rank(words(text))][:limit]
+    def search(self, text: str, chosen: str, limit: int = 10) -> tuple[str, list[str]]:
+        """A free search (inline mode): the reply language, and every card that scores, best first."""
+        ws = words(text)
+        return self._language(text, ws, chosen)[0], [card for card, _ in self.rank(ws)][:limit]
 
     def rank(self, ws: list[Word]) -> list[tuple[str, float]]:
         """Cards with their best score, best first.

@@ -247,6 +247,27 @@ def category_reply(k: Knowledge, lang: str, category: str) -> Reply:
     return Reply(lang, "topics", (f"<b>{k.text(lang, f'category_{category}')}</b>",), tuple(rows))
 
 
+def press(k: Knowledge, action: str, lang: str) -> Reply:
+    """The reply to a pressed button, for every channel; the caller carries out what the action
+    changes (the language chosen, a number reported, the chat erased)."""
+    verb, _, arg = action.partition(":")
+    if verb == "lang" and arg in LANGS:
+        return Reply(arg, "language", (k.text(arg, "language_set"),), start_reply(k, arg).buttons[1:])
+    if verb == "card" and arg in k.languages[lang].cards:
+        return card_reply(k, arg, lang)
+    if verb == "cat" and arg in CATEGORIES:
+        return category_reply(k, lang, arg)
+    if verb == "helplines":
+        return helplines_reply(k, lang)
+    if verb == "forget":
+        return Reply(lang, "forget", (k.text(lang, "forget_done"),))
+    if verb == "dead" and arg in k.languages[lang].cards:
+        return numbers_reply(k, arg, lang)
+    if verb == "nr" and arg in k.contacts:
+        return Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),))
+    return topics_reply(k, lang)
+
+
 def answer(k: Knowledge, matcher: Matcher, text: str, chosen: str) -> Reply:
     """The reply to a free-text question, saying so when only its beginning was read."""
     reply = _answer(k, matcher, text, chosen)

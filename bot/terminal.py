@@ -10,17 +10,16 @@ import re
 import sys
 from collections.abc import Iterator
 
-from bot.content import LANGS, Knowledge
+from bot.content import Knowledge
 from bot.matching import Matcher
 from bot.replies import (
     Button,
     Reply,
     answer,
     card_reply,
-    category_reply,
     helplines_reply,
     language_reply,
-    numbers_reply,
+    press,
     start_reply,
     topics_reply,
 )
@@ -41,26 +40,6 @@ def show(reply: Reply) -> list[Button]:
     for n, button in enumerate(buttons, 1):
         print(f"  [{n}] {button.label}")
     return buttons
-
-
-def press(k: Knowledge, action: str, lang: str) -> tuple[Reply, str]:
-    """The reply to a button; returns the possibly changed language."""
-    verb, _, arg = action.partition(":")
-    if verb == "lang" and arg in LANGS:
-        return start_reply(k, arg), arg
-    if verb == "card" and arg in k.languages[lang].cards:
-        return card_reply(k, arg, lang), lang
-    if verb == "cat":
-        return category_reply(k, lang, arg), lang
-    if verb == "helplines":
-        return helplines_reply(k, lang), lang
-    if verb == "forget":
-        return Reply(lang, "forget", (k.text(lang, "forget_done"),)), lang
-    if verb == "dead" and arg in k.languages[lang].cards:
-        return numbers_reply(k, arg, lang), lang
-    if verb == "nr":
-        return Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),)), lang
-    return topics_reply(k, lang), lang
 
 
 def command(k: Knowledge, name: str, lang: str) -> Reply:
@@ -96,7 +75,8 @@ def chat(k: Knowledge, lang: str) -> int:
         if not text:
             continue
         if text.isdigit() and 0 < int(text) <= len(buttons):
-            reply, lang = press(k, buttons[int(text) - 1].action, lang)
+            reply = press(k, buttons[int(text) - 1].action, lang)
+            lang = reply.lang
         elif text.split()[0] in _COMMANDS:
             reply = command(k, text.split()[0], lang)
         else:
