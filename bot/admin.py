@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import logging
@@ -67,7 +68,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     from bot.app import reload_content
 
-    problems = reload_content(context.application)
+    problems = await asyncio.to_thread(reload_content, context.application)
     lang = language_of(update, context)
     k = knowledge(context)
     if problems:

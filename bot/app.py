@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot import admin, handlers
 from bot.content import LANGS, ContentError, Knowledge, load
 from bot.handlers import Core, State
+from bot.language import FALLBACK_LANG
 from bot.matching import Matcher
 from bot.store import Store
 
@@ -88,7 +89,7 @@ async def register(app: Application) -> None:  # type: ignore[type-arg]
     st: State = app.bot_data["state"]
     k = st.core.knowledge
     for lang in (*LANGS, None):
-        code = lang or "ru"
+        code = lang or FALLBACK_LANG
         commands = [BotCommand(c, k.text(code, f"cmd_{c}")) for c in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=lang)
         await app.bot.set_my_description(k.text(code, "bot_description"), language_code=lang)
@@ -175,7 +176,7 @@ async def watch_content(app: Application, interval: float = RELOAD_SECONDS) -> N
         if now == stamp:
             continue
         stamp = now
-        problems = reload_content(app)
+        problems = await asyncio.to_thread(reload_content, app)  # ~1 s of work: updates keep flowing
         if problems:
             await admin.tell_admins(app, problems)
 
