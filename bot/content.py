@@ -1,8 +1,8 @@
-"""The knowledge: cards, contacts, interface strings and phrase lists, read from YAML.
+"""The knowledge as plain data: cards, contacts, interface strings and phrase lists.
 
-Editors are not programmers, so reading never raises on bad content: every mistake becomes a
-`Problem` naming file, line and field. `load` builds the immutable `Knowledge` only when there is
-none, so a broken file is never partly applied.
+This module imports nothing of the bot's, so every other module can lean on it. Editors are not
+programmers, so reading never raises on bad content: every mistake becomes a `Problem` naming
+file, line and field (see `reading` and `validation`).
 """
 
 from __future__ import annotations
@@ -11,17 +11,91 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 LANGS = ("kk", "ru", "en")
 CATEGORIES = ("law", "penalties", "protection", "support", "contacts", "about")
 EMERGENCY_KINDS = ("danger", "self-harm")
-SMALLTALK_KINDS = ("greeting", "thanks")
+SMALLTALK_KINDS = ("greeting", "thanks", "erase")
 DEFAULT_CONTENT = Path(__file__).resolve().parent.parent / "content"
+# The cue groups of `<lang>/emergency.yaml`: the triage combines them by rules (see `triage`).
+CUE_GROUPS = (
+    "attack",  # violence happening now: "is beating me", «бьет меня», «ұрып жатыр»
+    "threat",  # a threat to kill or maim: "kill me", «убьет», «өлтіремін»
+    "weapon",  # "knife", «нож», «пышақ»
+    "trapped",  # locked in, hiding, the door being broken
+    "arriving",  # he is coming, outside the door, coming back tonight
+    "hurt",  # bleeding, cannot breathe, unconscious
+    "help",  # help, save me, sos
+    "fear",  # scared, afraid
+    "now",  # now, right now, tonight, at the moment
+    "child",  # a child, my son, my daughter
+    "suicidal",  # wanting to die, to kill oneself
+    "farewell",  # goodbye messages, "forgive me everyone"
+    "selfharm",  # an act of self-harm done or under way: took the pills, cut myself
+    "means",  # pills, a rope, a blade, a roof, a bridge
+    "intent",  # going to, want to, about to
+    "topic",  # naming the subject without a wish or an act: "suicide", «самоубийство»
+)
+
+# Interface strings the code uses; the validator checks that every language has each of them.
+INTERFACE_KEYS = (
+    "start",
+    "choose_language",
+    "language_set",
+    "topics_title",
+    "helplines_title",
+    "contacts_heading",
+    "free",
+    "always_open",
+    "unverified",
+    "sources_label",
+    "reviewed_label",
+    "disclaimer",
+    "suggestions",
+    "several_topics",
+    "child_first",
+    "fallback",
+    "off_topic",
+    "not_text",
+    "too_long",
+    "slow_down",
+    "error",
+    "forget_button",
+    "forget_done",
+    "topics_button",
+    "helplines_button",
+    "back_button",
+    "help",
+    "cmd_start",
+    "cmd_topics",
+    "cmd_helplines",
+    "cmd_language",
+    "cmd_help",
+    "cmd_privacy",
+    "cmd_forget",
+    "bot_description",
+    "bot_short_description",
+    "didnt_work_button",
+    "didnt_work_thanks",
+    "try_next",
+    "reload_ok",
+    "reload_failed",
+    "stats_title",
+    "which_number",
+    "terminal_hint",
+    "terminal_choose",
+    "terminal_bye",
+    "poster_scan",
+    "poster_opens",
+    "poster_numbers",
+    *(f"category_{c}" for c in CATEGORIES),
+)
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One mistake in content, where an editor can find and fix it."""
+
     path: Path
     line: int
     message: str
@@ -31,7 +105,7 @@ class Problem:
 
 
 class ContentError(Exception):
-    """Raised by `load` with every problem found, so that a caller can show them all."""
+    """Raised by `validation.load` with every problem found, so that a caller can show them all."""
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in content")
@@ -46,19 +120,25 @@ class Source:
 
 @dataclass(frozen=True)
 class Card:
+    """One answer in one language. `body` is what a person sees first (the answer and at most
+    three steps); `details` goes into a collapsed block with the sources."""
+
     id: str
     lang: str
     category: str
     title: str
     summary: str
     body: str
+    details: str
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
     contacts: tuple[str, ...]
     related: tuple[str, ...]
     sources: tuple[Source, ...]
     reviewed: dt.date
-    sensitive: bool
+    sensitive: bool  # never forwarded (the safety plan)
+    cautious: bool  # frightening if wrong: shown first only on clear evidence
+    children: bool  # about children: stays first when a child writes
     path: Path
     lines: Mapping[str, int] = field(repr=False, compare=False)
 
@@ -74,6 +154,8 @@ class Contact:
     always_open: bool
     main: bool
     verified: bool
+    children: bool = False  # put first when a child writes about themselves
+    next: tuple[str, ...] = ()  # whom to try when this number does not answer
 
 
 @dataclass(frozen=True)
@@ -84,12 +166,36 @@ class ContactText:
 
 @dataclass(frozen=True)
 class PhraseList:
-    """Emergency or small-talk phrases of one kind, with what to answer."""
+    """Small-talk phrases of one kind, with what to answer."""
 
     kind: str
     phrases: tuple[str, ...]
     reply: str = ""
-    numbers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """How one kind of emergency is answered in one language: numbers first, then `reply`."""
+
+    kind: str
+    numbers: tuple[tuple[str, str], ...]
+    reply: str
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Words and phrases per language that together say "danger now" (see `triage`).
+
+    Each group holds phrases of one to four words; a rule fires on a combination of groups.
+    """
+
+    groups: Mapping[str, tuple[str, ...]]
+    examples: Mapping[str, tuple[str, ...]]  # whole messages per kind, for the semantic check
+    negations: tuple[str, ...]  # words that cancel a cue right after them ("not", «не»)
+    negations_after: tuple[str, ...]  # ... or right before them («жоқ», «емес»)
+    past: tuple[str, ...]  # a message about the past ("used to", «раньше»), unless it also says "now"
+    info: tuple[str, ...]  # a question for information ("what is the punishment for")
+    turns: tuple[str, ...]  # words that turn a story into its next clause ("but", «но», «бірақ»)
 
 
 @dataclass(frozen=True)
@@ -98,17 +204,30 @@ class Language:
     cards: Mapping[str, Card]
     contacts: Mapping[str, ContactText]
     interface: Mapping[str, str]
-    emergency: Mapping[str, PhraseList]
-    negations: tuple[str, ...]
+    emergency: Mapping[str, Emergency]
+    cues: Cues
     smalltalk: Mapping[str, PhraseList]
     function_words: tuple[str, ...] = ()
+    off_topic: tuple[str, ...] = ()  # words of subjects the bot does not cover (recipes, football)
+    child_self: tuple[str, ...] = ()  # how a child says who is writing ("мне #", "I'm #"): # is an age
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Cards that answer who is writing rather than what about (`content/paths.yaml`)."""
+
+    child: str | None = None  # a child or teenager writing about themselves
+    other_person: str | None = None  # someone writing for a sister, a friend, a pupil
 
 
 @dataclass(frozen=True)
 class Knowledge:
+    """All content of one version, checked; swapped as a whole on reload."""
+
     root: Path
     contacts: Mapping[str, Contact]
     languages: Mapping[str, Language]
+    paths: Paths = Paths()
 
     @property
     def card_ids(self) -> tuple[str, ...]:
@@ -121,16 +240,5 @@ class Knowledge:
         """An interface string; placeholders are checked by the validator, so format cannot fail."""
         return self.languages[lang].interface[key].format(**values)
 
-
-def load(root: Path = DEFAULT_CONTENT) -> Knowledge:
-    """Read and validate all content; raise `ContentError` with every problem, or return the knowledge."""
-    from bot.reading import read
-    from bot.validation import validate
-
-    draft = read(root)
-    problems = validate(draft)
-    if problems:
-        raise ContentError(problems)
-    return Knowledge(
-        root=root, contacts=MappingProxyType(draft.contacts), languages=MappingProxyType(draft.languages)
-    )
+    def main_contacts(self) -> tuple[str, ...]:
+        return tuple(cid for cid, c in self.contacts.items() if c.main)

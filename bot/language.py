@@ -139,6 +139,31 @@ def analyse(text: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+Word = tuple[str, frozenset[str]]  # a word's skeleton and its index keys (w: word, p: prefix, s: stem)
+MAX_WORDS = 160  # the beginning of a very long message is enough to read
+
+
+def prefix_key(skeleton: str) -> str:
+    return "p:" + skeleton[:5] if len(skeleton) > 5 else "w:" + skeleton
+
+
+@lru_cache(maxsize=65536)
+def _keys(skeleton: str, stems: tuple[str, ...]) -> frozenset[str]:
+    """One shared key set per distinct word, so a large index holds each set once."""
+    return frozenset({"w:" + skeleton, prefix_key(skeleton), *("s:" + s for s in stems)})
+
+
+def words(text: str, limit: int = MAX_WORDS) -> list[Word]:
+    """A text as words with their keys, for the ranker and the phrase finder alike."""
+    return [(skeleton, _keys(skeleton, stems)) for skeleton, stems in analyse(text)[:limit]]
+
+
+def clear_caches() -> None:
+    """Forget every word seen, so a benchmark measures cold starts."""
+    _word_keys.cache_clear()
+    _keys.cache_clear()
+
+
 @dataclass(frozen=True)
 class Guess:
     lang: str

@@ -1,6 +1,7 @@
 """Reading the content folder into a `Draft`: every file parsed, every per-file mistake collected.
 
-`content.load` validates the draft across files and only then builds the immutable knowledge.
+A card with several mistakes reports all of them at once, so an editor fixes a file in one go;
+`validation.load` checks the draft across files and only then builds the immutable knowledge.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from bot.content import (
     CATEGORIES,
@@ -20,19 +22,23 @@ from bot.content import (
     Card,
     Contact,
     ContactText,
+    Cues,
+    Emergency,
     Language,
+    Paths,
     PhraseList,
     Problem,
     Source,
 )
-from bot.yamldoc import YamlDoc, check_fields, texts
+from bot.yamldoc import Spec, YamlDoc, check_fields, suggest, texts
 
-CARD_FIELDS: Mapping[str, tuple[type, bool]] = {
+CARD_FIELDS: Spec = {
     "id": (str, True),
     "category": (str, True),
     "title": (str, True),
     "summary": (str, True),
     "body": (str, True),
+    "details": (str, False),
     "questions": (list, True),
     "keywords": (list, False),
     "contacts": (list, True),
@@ -40,44 +46,54 @@ CARD_FIELDS: Mapping[str, tuple[type, bool]] = {
     "sources": (list, True),
     "reviewed": (dt.date, True),
     "sensitive": (bool, False),
+    "cautious": (bool, False),
+    "children": (bool, False),
 }
-SOURCE_FIELDS: Mapping[str, tuple[type, bool]] = {"title": (str, True), "url": (str, True)}
-CONTACT_FIELDS: Mapping[str, tuple[type, bool]] = {
+SOURCE_FIELDS: Spec = {"title": (str, True), "url": (str, True)}
+CONTACT_FIELDS: Spec = {
     "phone": (str, False),
     "url": (str, False),
     "free": (bool, False),
     "always_open": (bool, False),
     "main": (bool, False),
     "verified": (bool, False),
+    "children": (bool, False),
+    "next": (list, False),
 }
-CONTACT_TEXT_FIELDS: Mapping[str, tuple[type, bool]] = {"name": (str, True), "what": (str, True)}
-EMERGENCY_FIELDS: Mapping[str, tuple[type, bool]] = {
-    "numbers": (dict, True),
-    "after": (str, True),
-    "phrases": (list, True),
-}
-SMALLTALK_FIELDS: Mapping[str, tuple[type, bool]] = {"phrases": (list, True), "reply": (str, True)}
+CONTACT_TEXT_FIELDS: Spec = {"name": (str, True), "what": (str, True)}
+EMERGENCY_FIELDS: Spec = {"numbers": (dict, True), "after": (str, True)}
+_MARKER_LISTS = ("negations", "negations_after", "past", "info", "turns")
+EMERGENCY_SECTIONS = (*EMERGENCY_KINDS, "cues", *_MARKER_LISTS, "examples")
+SMALLTALK_FIELDS: Spec = {"phrases": (list, True), "reply": (str, True)}
+LANGUAGE_FIELDS: Spec = {"function_words": (list, True), "off_topic": (list, False), "child_self": (list, False)}
+PATHS_FIELDS: Spec = {"child": (str, False), "other_person": (str, False)}
 
 
-def _card(doc: YamlDoc, lang: str) -> Card | None:
-    if not doc.ok:
-        return None
-    data = doc.mapping()
-    if data is None or not check_fields(doc, data, CARD_FIELDS):
-        return None
+def _sources(doc: YamlDoc, items: list[Any]) -> tuple[Source, ...]:
     sources = []
-    for i, item in enumerate(data["sources"]):
+    for i, item in enumerate(items):
         where = ("sources", str(i))
         if not isinstance(item, dict):
             doc.add(doc.line(*where), "each source needs 'title:' and 'url:' lines")
-            return None
-        if not check_fields(doc, item, SOURCE_FIELDS, where):
-            return None
-        sources.append(Source(item["title"].strip(), item["url"].strip()))
-    if data["category"] not in CATEGORIES:
-        doc.add(
-            doc.line("category"), f"unknown category '{data['category']}': use one of {', '.join(CATEGORIES)}"
-        )
+        elif check_fields(doc, item, SOURCE_FIELDS, where):
+            sources.append(Source(item["title"].strip(), item["url"].strip()))
+    return tuple(sources)
+
+
+def _card(doc: YamlDoc, lang: str) -> Card | None:
+    """The card of one file, or None after every mistake in it has been reported."""
+    if not doc.ok:
+        return None
+    data = doc.mapping()
+    if data is None:
+        return None
+    before = len(doc.problems)
+    check_fields(doc, data, CARD_FIELDS)
+    sources = _sources(doc, data["sources"]) if isinstance(data.get("sources"), list) else ()
+    category = data.get("category")
+    if isinstance(category, str) and category not in CATEGORIES:
+        doc.add(doc.line("category"), f"unknown category '{category}': {suggest(category, CATEGORIES)}")
+    if len(doc.problems) > before:
         return None
     return Card(
         id=data["id"].strip(),
@@ -86,13 +102,16 @@ def _card(doc: YamlDoc, lang: str) -> Card | None:
         title=data["title"].strip(),
         summary=data["summary"].strip(),
         body=data["body"].strip(),
+        details=str(data.get("details") or "").strip(),
         questions=texts(data["questions"]),
         keywords=texts(data.get("keywords")),
         contacts=texts(data["contacts"]),
         related=texts(data.get("related")),
-        sources=tuple(sources),
+        sources=sources,
         reviewed=data["reviewed"],
         sensitive=bool(data.get("sensitive", False)),
+        cautious=bool(data.get("cautious", False)),
+        children=bool(data.get("children", False)),
         path=doc.path,
         lines=MappingProxyType({".".join(k): v for k, v in doc.lines.items()}),
     )
@@ -100,21 +119,24 @@ def _card(doc: YamlDoc, lang: str) -> Card | None:
 
 def _contacts(doc: YamlDoc) -> dict[str, Contact]:
     out: dict[str, Contact] = {}
-    data = doc.mapping()
-    for cid, spec in (data or {}).items():
+    for cid, spec in (doc.mapping() or {}).items():
         spec = spec or {}
-        if not isinstance(spec, dict) or not check_fields(doc, spec, CONTACT_FIELDS, (cid,)):
-            if not isinstance(spec, dict):
-                doc.add(doc.line(cid), f"contact '{cid}' must be a set of 'key: value' lines")
+        if not isinstance(spec, dict):
+            doc.add(doc.line(cid), f"contact '{cid}' must be a set of 'key: value' lines")
             continue
+        if not check_fields(doc, spec, CONTACT_FIELDS, (cid,)):
+            continue
+        phone = spec.get("phone")
         out[cid] = Contact(
             id=cid,
-            phone=spec.get("phone"),
+            phone=phone.strip() if isinstance(phone, str) else None,
             url=spec.get("url"),
             free=spec.get("free", False),
             always_open=spec.get("always_open", False),
             main=spec.get("main", False),
             verified=spec.get("verified", True),
+            children=spec.get("children", False),
+            next=texts(spec.get("next")),
         )
     return out
 
@@ -139,37 +161,81 @@ def _interface(doc: YamlDoc) -> dict[str, str]:
     return out
 
 
-def _phrase_lists(
-    doc: YamlDoc, kinds: tuple[str, ...], spec: Mapping[str, tuple[type, bool]], extra: tuple[str, ...] = ()
-) -> dict[str, PhraseList]:
-    out: dict[str, PhraseList] = {}
+def _sections(doc: YamlDoc, allowed: tuple[str, ...]) -> dict[str, Any]:
     data = doc.mapping() or {}
     for key in data:
-        if key not in kinds + extra:
-            doc.add(doc.line(str(key)), f"unknown section '{key}': use {', '.join(kinds + extra)}")
-    for kind in kinds:
-        if not isinstance(data.get(kind), dict):
-            doc.add(doc.line(kind), f"'{kind}:' is missing: add it with {', '.join(spec)}")
-            continue
-        section = data[kind]
-        if not check_fields(doc, section, spec, (kind,)):
-            continue
-        numbers = section.get("numbers") or {}
-        out[kind] = PhraseList(
-            kind=kind,
-            phrases=texts(section["phrases"]),
-            reply=str(section.get("reply") or section.get("after") or "").strip(),
-            numbers=tuple((str(k), str(v).strip()) for k, v in numbers.items()),
-        )
+        if key not in allowed:
+            doc.add(doc.line(str(key)), f"unknown section '{key}': {suggest(str(key), allowed)}")
+    return data
+
+
+def _phrase_map(doc: YamlDoc, data: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """A section of `name: [phrases]` lines, such as the cue groups."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        doc.add(doc.line(where), f"'{where}' must be a set of 'name: [phrases]' lines")
+        return {}
+    out = {}
+    for name, phrases in data.items():
+        if isinstance(phrases, list) and check_fields(doc, {name: phrases}, {name: (list, True)}, (where,)):
+            out[str(name)] = texts(phrases)
+        elif not isinstance(phrases, list):
+            doc.add(doc.line(where, str(name)), f"'{name}' must be a list of phrases")
     return out
 
 
-def _function_words(doc: YamlDoc) -> tuple[str, ...]:
+def _emergency(doc: YamlDoc) -> tuple[dict[str, Emergency], Cues]:
+    data = _sections(doc, EMERGENCY_SECTIONS)
+    replies: dict[str, Emergency] = {}
+    for kind in EMERGENCY_KINDS:
+        section = data.get(kind)
+        if not isinstance(section, dict):
+            doc.add(doc.line(kind), f"'{kind}:' is missing: add it with {', '.join(EMERGENCY_FIELDS)}")
+        elif check_fields(doc, section, EMERGENCY_FIELDS, (kind,)):
+            numbers = tuple((str(k), str(v).strip()) for k, v in section["numbers"].items())
+            replies[kind] = Emergency(kind, numbers, section["after"].strip())
+    lists: dict[str, tuple[str, ...]] = {}
+    for name in _MARKER_LISTS:
+        if data.get(name) is not None and check_fields(doc, {name: data[name]}, {name: (list, False)}):
+            lists[name] = texts(data[name])
+    cues = Cues(
+        groups=MappingProxyType(_phrase_map(doc, data.get("cues"), "cues")),
+        examples=MappingProxyType(_phrase_map(doc, data.get("examples"), "examples")),
+        negations=lists.get("negations", ()),
+        negations_after=lists.get("negations_after", ()),
+        past=lists.get("past", ()),
+        info=lists.get("info", ()),
+        turns=lists.get("turns", ()),
+    )
+    return replies, cues
+
+
+def _smalltalk(doc: YamlDoc) -> dict[str, PhraseList]:
+    data = _sections(doc, SMALLTALK_KINDS)
+    out: dict[str, PhraseList] = {}
+    for kind in SMALLTALK_KINDS:
+        section = data.get(kind)
+        if not isinstance(section, dict):
+            doc.add(doc.line(kind), f"'{kind}:' is missing: add it with {', '.join(SMALLTALK_FIELDS)}")
+        elif check_fields(doc, section, SMALLTALK_FIELDS, (kind,)):
+            out[kind] = PhraseList(kind, texts(section["phrases"]), section["reply"].strip())
+    return out
+
+
+def _words(doc: YamlDoc) -> dict[str, tuple[str, ...]]:
     data = doc.mapping()
     if data is None:
-        return ()
-    check_fields(doc, data, {"function_words": (list, True)})
-    return texts(data.get("function_words"))
+        return {}
+    check_fields(doc, data, LANGUAGE_FIELDS)
+    return {key: texts(data.get(key)) for key in LANGUAGE_FIELDS}
+
+
+def _paths(doc: YamlDoc) -> Paths:
+    data = doc.mapping()
+    if data is None or not check_fields(doc, data, PATHS_FIELDS):
+        return Paths()
+    return Paths(**{key: str(data[key]).strip() for key in PATHS_FIELDS if data.get(key)})
 
 
 @dataclass
@@ -179,6 +245,7 @@ class Draft:
     root: Path
     contacts: dict[str, Contact] = field(default_factory=dict)
     languages: dict[str, Language] = field(default_factory=dict)
+    paths: Paths = field(default_factory=Paths)
     card_files: dict[str, list[Path]] = field(default_factory=dict)
     docs: dict[Path, YamlDoc] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -187,62 +254,67 @@ class Draft:
         doc = self.docs.get(path)
         return doc.line(*keys) if doc else 1
 
+    def parse(self, path: Path) -> YamlDoc:
+        doc = YamlDoc(path)
+        self.docs[path] = doc
+        return doc
+
+    def required(self, path: Path) -> YamlDoc | None:
+        if not path.is_file():
+            self.problems.append(Problem(path, 1, "this file is missing: copy it from another language"))
+            return None
+        return self.parse(path)
+
+
+def _card_files(folder: Path) -> list[Path]:
+    """Card files an editor saved; editors' lock and backup files (`.#x.yaml`, `~`) are not cards."""
+    found = [*folder.glob("*.yaml"), *folder.glob("*.yml")]
+    return sorted(p for p in found if not p.name.startswith((".", "#")) and p.is_file())
+
+
+def _language(draft: Draft, lang: str) -> Language:
+    base = draft.root / lang
+    cards: dict[str, Card] = {}
+    draft.card_files[lang] = _card_files(base / "cards")
+    for path in draft.card_files[lang]:
+        card = _card(draft.parse(path), lang)
+        if card is not None and card.id not in cards:
+            cards[card.id] = card
+    docs = {
+        n: draft.required(base / f"{n}.yaml")
+        for n in ("contacts", "interface", "emergency", "smalltalk", "language")
+    }
+    emergency, cues = _emergency(docs["emergency"]) if docs["emergency"] else ({}, Cues({}, {}, (), (), (), (), ()))
+    vocabulary = _words(docs["language"]) if docs["language"] else {}
+    return Language(
+        code=lang,
+        cards=MappingProxyType(cards),
+        contacts=MappingProxyType(_contacttexts(docs["contacts"]) if docs["contacts"] else {}),
+        interface=MappingProxyType(_interface(docs["interface"]) if docs["interface"] else {}),
+        emergency=MappingProxyType(emergency),
+        cues=cues,
+        smalltalk=MappingProxyType(_smalltalk(docs["smalltalk"]) if docs["smalltalk"] else {}),
+        function_words=vocabulary.get("function_words", ()),
+        off_topic=vocabulary.get("off_topic", ()),
+        child_self=vocabulary.get("child_self", ()),
+    )
+
 
 def read(root: Path = DEFAULT_CONTENT) -> Draft:
     """Read every content file, collecting problems instead of stopping at the first."""
     draft = Draft(root)
-
-    def parse(path: Path) -> YamlDoc:
-        doc = YamlDoc(path)
-        draft.docs[path] = doc
-        return doc
-
-    def required(path: Path) -> YamlDoc | None:
-        if not path.is_file():
-            draft.problems.append(Problem(path, 1, "this file is missing: copy it from another language"))
-            return None
-        return parse(path)
-
-    if not root.is_dir():
-        draft.problems.append(Problem(root, 1, "no such content folder"))
-        return draft
-    if doc := required(root / "contacts.yaml"):
-        draft.contacts = _contacts(doc)
-    for lang in LANGS:
-        base = root / lang
-        cards: dict[str, Card] = {}
-        files = sorted((base / "cards").glob("*.yaml")) + sorted((base / "cards").glob("*.yml"))
-        draft.card_files[lang] = files
-        for path in files:
-            card = _card(parse(path), lang)
-            if card is not None and card.id not in cards:
-                cards[card.id] = card
-        docs = {
-            name: required(base / f"{name}.yaml")
-            for name in ("contacts", "interface", "emergency", "smalltalk", "language")
-        }
-        emergency_doc = docs["emergency"]
-        negations: tuple[str, ...] = ()
-        if emergency_doc and isinstance(emergency_doc.data, dict):
-            negations = texts(emergency_doc.data.get("negations"))
-        draft.languages[lang] = Language(
-            code=lang,
-            cards=MappingProxyType(cards),
-            contacts=MappingProxyType(_contacttexts(docs["contacts"]) if docs["contacts"] else {}),
-            interface=MappingProxyType(_interface(docs["interface"]) if docs["interface"] else {}),
-            emergency=MappingProxyType(
-                _phrase_lists(emergency_doc, EMERGENCY_KINDS, EMERGENCY_FIELDS, ("negations",))
-                if emergency_doc
-                else {}
-            ),
-            negations=negations,
-            function_words=_function_words(docs["language"]) if docs["language"] else (),
-            smalltalk=MappingProxyType(
-                _phrase_lists(docs["smalltalk"], SMALLTALK_KINDS, SMALLTALK_FIELDS)
-                if docs["smalltalk"]
-                else {}
-            ),
-        )
+    try:
+        if not root.is_dir():
+            draft.problems.append(Problem(root, 1, "no such content folder"))
+            return draft
+        if doc := draft.required(root / "contacts.yaml"):
+            draft.contacts = _contacts(doc)
+        if doc := draft.required(root / "paths.yaml"):
+            draft.paths = _paths(doc)
+        for lang in LANGS:
+            draft.languages[lang] = _language(draft, lang)
+    except OSError as e:  # an unreadable folder: reported like any other mistake
+        draft.problems.append(Problem(Path(e.filename or root), 1, f"cannot read it: {e.strerror}"))
     for doc in draft.docs.values():
         draft.problems.extend(doc.problems)
     return draft

@@ -1,0 +1,169 @@
+"""What a message needs: emergency numbers, small talk, one card, several topics, or none.
+
+The triage runs first and is never overridden. Then the lexical ranker and the semantic layer
+score every card, and their scores are fused. The decision is made for this domain: a message
+about violence, family, children or help is in scope and gets the best card, or for a long
+message the topics recognised in it, never "try other words"; only a clearly off-topic message
+gets "I don't know" (with 111 and the topics). A card that would frighten if wrong is answered
+outright only on clear evidence, and a child writing about themselves gets the child's path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.content import Knowledge
+from bot.language import FALLBACK_LANG, Word, guess_language, words
+from bot.matching import Matcher, Ranking
+from bot.semantic import Embedder, SemanticIndex, Vectors, build
+from bot.triage import Finding, Kind, Triage
+
+Mode = Literal["card", "topics", "suggestions", "off_topic", "fallback", "smalltalk"]
+
+LONG = 30  # words from which a message is read as a story that may hold several needs
+LEX_ACCEPT = 39.0  # lexical-only: one card above this (and a clear lead) is answered
+LEX_SUGGEST = 25.0
+LEX_LEAD = 1.0
+SEM_FLOOR = 0.80  # e5 cosines are compressed: unrelated texts score 0.80-0.87
+SEM_SPAN = 0.15
+SEM_WEIGHT = 0.5  # share of the semantic score in the fused one
+ACCEPT = 0.50  # fused score (0-1) at which the best card is shown outright
+LEAD = 0.03  # ... when it leads the second card by this much
+IN_SCOPE = 0.40  # below this fused score, and with few known words, a message is off topic
+CAUTIOUS = 0.62  # a card marked `cautious` is shown first only above this, with its own words
+TOPICS = 3
+_AGE = re.compile(r"\b(?:[6-9]|1[0-7])\b")
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """The verdict on one message, channel-neutral: what to show, in which language, and why."""
+
+    lang: str
+    confident: bool  # whether the language was recognised rather than taken from the person's choice
+    mode: Mode
+    cards: tuple[str, ...] = ()  # every card the reply shows, the main one first
+    emergency: tuple[Kind, ...] = ()
+    smalltalk: str | None = None
+    child: bool = False
+    score: float = 0.0  # the main card's fused score, 0-100
+    groups: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @property
+    def card(self) -> str | None:
+        return self.cards[0] if self.mode == "card" and self.cards else None
+
+
+class Understander:
+    """Everything needed to read messages for one content version; read-only and shareable."""
+
+    def __init__(self, k: Knowledge, embedder: Embedder | None = None) -> None:
+        self.k = k
+        self.matcher = Matcher(k)
+        self.triage = Triage(k)
+        self.semantic: SemanticIndex | None = build(k, embedder) if embedder else None
+        self.cautious = frozenset(c.id for lang in k.languages.values() for c in lang.cards.values() if c.cautious)
+        self.child_card = k.paths.child
+        self.children = frozenset(c.id for lang in k.languages.values() for c in lang.cards.values() if c.children)
+        self.children |= {k.paths.child} if k.paths.child else set()
+        self.vocab = self._language_vocabulary(k)
+        self.off_topic = frozenset(s for lang in k.languages.values() for w in lang.off_topic for s, _ in words(w))
+        self.child_self = [self._pattern(p) for lang in k.languages.values() for p in lang.child_self]
+
+    @staticmethod
+    def _pattern(phrase: str) -> re.Pattern[str]:
+        """A "who is writing" phrase, where # stands for an age or a school year."""
+        body = r"\s+".join(re.escape(w).replace("\\#", "(?:[6-9]|1[0-7])") for w in phrase.casefold().split())
+        return re.compile(rf"(?<!\w){body}(?!\w)")
+
+    @staticmethod
+    def _language_vocabulary(k: Knowledge) -> dict[str, str]:
+        langs: dict[str, set[str]] = {}
+        for lang in k.languages.values():
+            texts = [t for c in lang.cards.values() for t in (c.title, *c.questions, c.summary, c.body)]
+            texts += [*lang.function_words, *(p for pl in lang.smalltalk.values() for p in pl.phrases)]
+            for text in texts:
+                for s, _ in words(text):
+                    langs.setdefault(s, set()).add(lang.code)
+        return {w: next(iter(ls)) for w, ls in langs.items() if len(ls) == 1}
+
+    def language(self, text: str, ws: list[Word], chosen: str) -> tuple[str, bool]:
+        guess = guess_language(text, (s for s, _ in ws), self.vocab, chosen)
+        return (guess.lang if guess.confident else chosen), guess.confident
+
+    def read(self, text: str, chosen: str = FALLBACK_LANG) -> Understanding:
+        ws = words(text)
+        lang, confident = self.language(text, ws, chosen)
+        if kind := self.triage.small_talk(ws):
+            return Understanding(lang, confident, "smalltalk", smalltalk=kind)
+        ranking = self.matcher.rank(ws)
+        vector = self.semantic.encode(text) if self.semantic and ws else None
+        finding = self._emergency(text, vector)
+        fused = self._fuse(ranking, vector)
+        child = self._is_child(text)
+        mode, cards, score = self._decide(ws, ranking, fused, child)
+        return Understanding(
+            lang, confident, mode, cards, finding.kinds, None, child and bool(cards), round(100 * score, 1), finding.groups
+        )
+
+    def _emergency(self, text: str, vector: Vectors | None) -> Finding:
+        sims = self.semantic.emergency_scores(vector) if self.semantic and vector is not None else None
+        return self.triage.assess(text, sims)
+
+    def _fuse(self, ranking: Ranking, vector: object) -> list[tuple[str, float]]:
+        """Lexical (0-100) and semantic (cosine) scores on one 0-1 scale, best first."""
+        lexical = {card: score / 100 for card, score in ranking.scores}
+        if self.semantic is None or vector is None:
+            return sorted(lexical.items(), key=lambda kv: kv[1], reverse=True)
+        semantic = self.semantic.card_scores(vector)  # type: ignore[arg-type]
+        fused = {
+            card: (1 - SEM_WEIGHT) * lexical.get(card, 0.0)
+            + SEM_WEIGHT * min(1.0, max(0.0, (sim - SEM_FLOOR) / SEM_SPAN))
+            for card, sim in semantic.items()
+        }
+        return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+
+    def _is_child(self, text: str) -> bool:
+        lowered = text.casefold()
+        return any(p.search(lowered) for p in self.child_self)
+
+    def _decide(
+        self, ws: list[Word], ranking: Ranking, fused: Sequence[tuple[str, float]], child: bool
+    ) -> tuple[Mode, tuple[str, ...], float]:
+        if not fused:
+            return ("off_topic" if ws else "fallback"), (), 0.0
+        order = self._order(fused, child)
+        (best, score), second = order[0], order[1][1] if len(order) > 1 else 0.0
+        if self._off_topic(ws, ranking, score):
+            return "off_topic", (), score
+        if len(ws) >= LONG:
+            near = tuple(c for c, s in order[:TOPICS] if s >= score - 0.12)
+            if score - second >= LEAD * 3 or len(near) == 1:
+                return "card", (best, *near[1:]), score
+            return "topics", near, score
+        if score >= ACCEPT and score - second >= LEAD:
+            return "card", (best,), score
+        return "suggestions", tuple(c for c, s in order[:TOPICS] if s >= score - 0.15), score
+
+    def _order(self, fused: Sequence[tuple[str, float]], child: bool) -> list[tuple[str, float]]:
+        """Fused order, with a cautious card moved behind the others unless it clearly wins, and
+        the child's card first when a child writes about harm."""
+        order = list(fused)
+        if order and order[0][0] in self.cautious and order[0][1] < CAUTIOUS and len(order) > 1:
+            order = [*order[1:2], order[0], *order[2:]]
+        if child and self.child_card and order[0][0] not in self.children:
+            ids = [c for c, _ in order[:6]]
+            if self.child_card in ids or any(c in self.children for c in ids):
+                top = next(c for c in [*ids, self.child_card] if c in self.children)
+                score = max(order[0][1], dict(order).get(top, 0.0))
+                order = [(top, score), *[(c, s) for c, s in order if c != top]]
+        return order
+
+    def _off_topic(self, ws: list[Word], ranking: Ranking, score: float) -> bool:
+        """Clearly about something else: a weak best score, and few of its words known to the cards."""
+        if any(s in self.off_topic for s, _ in ws) and score < ACCEPT:
+            return True
+        return score < IN_SCOPE and (ranking.known < 0.5 or ranking.topical_words == 0)
