@@ -1,6 +1,7 @@
-"""Command line: `python -m bot validate|coverage|ask|chat|run|bench|links|stats|unmatched`.
+"""Command line: `python -m bot validate|preview|coverage|ask|chat|run|bench|links|stats|unmatched`.
 
-Editors use validate, coverage and ask; nothing here prints a traceback at them.
+Editors use validate, preview, coverage and ask; nothing here prints a traceback at them. The
+commands that do not serve Telegram never import it (a test guards that).
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from bot.config import SettingError, Settings
 from bot.content import DEFAULT_CONTENT, LANGS, ContentError, Knowledge
 from bot.reading import read
-from bot.validation import load
+from bot.validation import coverage, lengths, load, validate
 
 if TYPE_CHECKING:
     from bot.store import Store
+    from bot.understanding import Understander
 
 
 def _knowledge(root: Path) -> Knowledge:
@@ -33,10 +37,15 @@ def _knowledge(root: Path) -> Knowledge:
         raise SystemExit(1) from None
 
 
+def _reader(k: Knowledge) -> Understander:
+    from bot.semantic import load_embedder
+    from bot.understanding import Understander
+
+    return Understander(k, load_embedder())
+
+
 def validate_command(args: argparse.Namespace) -> int:
     """List every problem as path:line: message, or one summary line."""
-    from bot.validation import lengths, validate
-
     draft = read(args.content)
     problems = validate(draft)
     for problem in problems:
@@ -52,17 +61,19 @@ def validate_command(args: argparse.Namespace) -> int:
 def preview_command(args: argparse.Namespace) -> int:
     """A card as Telegram receives it (HTML) and as a person sees it, with its first-screen length;
     it works while other files still have mistakes, and lists this card's own problems."""
-    from types import MappingProxyType
-
     from bot.messages import VISIBLE, plain_view, render_card, visible
-    from bot.validation import lengths, validate
 
     draft = read(args.content)
-    k = Knowledge(draft.root, MappingProxyType(draft.contacts), MappingProxyType(draft.languages))
+    k = Knowledge(
+        draft.root, MappingProxyType(draft.contacts), MappingProxyType(draft.languages), draft.paths
+    )
     langs = [args.lang] if args.lang else list(LANGS)
     found = [lang for lang in langs if args.card in draft.languages[lang].cards]
     if not found:
-        print(f"no readable card '{args.card}' in {', '.join(langs)}; run `validate` to see why", file=sys.stderr)
+        print(
+            f"no readable card '{args.card}' in {', '.join(langs)}; run `validate` to see why",
+            file=sys.stderr,
+        )
         return 2
     for lang in found:
         card = k.card(args.card, lang)
@@ -73,7 +84,9 @@ def preview_command(args: argparse.Namespace) -> int:
             continue
         print(f"===== {args.card} [{lang}] as Telegram receives it (HTML, {len(html)} characters)")
         print(html)
-        print(f"===== {args.card} [{lang}] as a person sees it (first screen {len(visible(html))} of {VISIBLE})")
+        print(
+            f"===== {args.card} [{lang}] as a person sees it (first screen {len(visible(html))} of {VISIBLE})"
+        )
         print(plain_view(html))
         print()
     every = dict.fromkeys([*validate(draft), *lengths(draft, dt.date.today())])  # lengths even if others fail
@@ -85,10 +98,7 @@ def preview_command(args: argparse.Namespace) -> int:
 
 def coverage_command(args: argparse.Namespace) -> int:
     """A table of cards × languages: ok, missing, stale."""
-    from bot.validation import coverage
-
-    draft = read(args.content)
-    rows = coverage(draft)
+    rows = coverage(read(args.content))
     width = max((len(cid) for cid, _ in rows), default=10)
     print(f"{'card':<{width}}  " + "  ".join(f"{code:<7}" for code in LANGS))
     for cid, states in rows:
@@ -99,39 +109,33 @@ def coverage_command(args: argparse.Namespace) -> int:
 
 
 def ask_command(args: argparse.Namespace) -> int:
-    """Which card each question finds: one line (or JSON object) per question, in order."""
-    from bot.matching import Matcher
+    """What the bot would show for each question: one line (or JSON object) per question, in order."""
+    from bot.replies import answer
 
-    matcher = Matcher(_knowledge(args.content))
+    k = _knowledge(args.content)
+    reader = _reader(k)
     questions = args.question or (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        m = matcher.match(question, args.lang)
+        reply = answer(k, reader, question, args.lang)
+        u = reply.understanding
+        assert u is not None
+        main = reply.card if reply.kind in ("card", "emergency") else None
+        others = [] if main else list(reply.cards)
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "question": question,
-                        "lang": m.lang,
-                        "card": m.card,
-                        "score": m.score,
-                        "alternatives": list(m.alternatives),
-                        "emergency": m.emergency,
-                    },
-                    ensure_ascii=False,
-                ),
-                flush=False,
-            )
-        else:
-            found = (
-                (m.emergency and f"EMERGENCY {m.emergency}")
-                or m.card
-                or (
-                    f"did you mean {', '.join(m.alternatives)}"
-                    if m.alternatives
-                    else m.smalltalk or "no card"
-                )
-            )
-            print(f"[{m.lang}] {m.score:5.1f}  {found}  <- {question}")
+            row = {
+                "question": question,
+                "lang": reply.lang,
+                "card": main,
+                "score": u.score,
+                "alternatives": others,
+                "emergency": u.emergency[0] if u.emergency else None,
+                "cards": list(reply.cards),
+            }
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        shown = ", ".join(reply.cards) or "-"
+        alarm = f"EMERGENCY {'+'.join(u.emergency)} then " if u.emergency else ""
+        print(f"[{reply.lang}] {u.score:5.1f}  {alarm}{reply.kind}: {shown}  <- {question}")
     sys.stdout.flush()
     return 0
 
@@ -140,33 +144,45 @@ def chat_command(args: argparse.Namespace) -> int:
     """The Telegram conversation in this terminal."""
     from bot.terminal import chat
 
-    return chat(_knowledge(args.content), args.lang)
+    k = _knowledge(args.content)
+    return chat(k, _reader(k), args.lang)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingError as e:
+        print(f"cannot start: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Serve Telegram (polling, or webhook when WEBHOOK_URL is set)."""
-    from bot.app import Settings, run
+    from bot.app import configure_logging, run
+    from bot.semantic import load_embedder
 
-    settings = Settings.from_env()
+    settings = _settings()
     if not settings.token:
         print(
             "TELEGRAM_BOT_TOKEN is not set: put it in .env (see .env.example), or try `python -m bot chat`.",
             file=sys.stderr,
         )
         return 2
-    return run(settings, _knowledge(args.content), args.content)
+    configure_logging(settings.log_level)
+    knowledge = _knowledge(args.content)
+    return run(settings, knowledge, args.content, load_embedder() if settings.semantic else None)
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    """Accuracy, latency and memory of this matcher against the baselines."""
+    """Accuracy, latency and memory of this matcher against the baselines, in one run."""
     from bot.bench import main
 
-    return main(args.content, args.scale)
+    return main(args.content)
 
 
 def links_command(args: argparse.Namespace) -> int:
-    """Deep links of the bot and of every card, per language; with --qr, poster QR codes."""
-    from bot.figures import links, write_qr
+    """Deep links of the bot and of every card, per language; with --qr, print-ready posters."""
+    from bot.links import links
 
     k = _knowledge(args.content)
     try:
@@ -176,20 +192,21 @@ def links_command(args: argparse.Namespace) -> int:
         return 2
     for link in found:
         print(f"{link.lang}  {link.card or '-':<28} {link.url}")
-        if args.qr:
-            write_qr(link, args.qr)
     if args.qr:
-        print(f"{len(found)} QR codes (PNG and SVG) in {args.qr}")
+        from bot.posters import write_posters
+
+        files = [path for link in found for path in write_posters(k, link, args.qr, args.org or "")]
+        print(f"{len(files)} poster files (A4 and A5, PDF and SVG) in {args.qr}")
     return 0
 
 
-def _store(args: argparse.Namespace) -> Store:
+def _store(args: argparse.Namespace) -> Store | None:
     from bot.store import Store
 
     path = args.data / "bot.sqlite3"
     if not path.exists():
-        print(f"no bot data in {args.data} (set BOT_DATA_DIR or --data)", file=sys.stderr)
-        raise SystemExit(1)
+        print(f"no bot data yet in {args.data} (the bot has not run there; set BOT_DATA_DIR or --data)")
+        return None
     return Store(path)
 
 
@@ -199,10 +216,15 @@ def stats_command(args: argparse.Namespace) -> int:
     from bot.store import shown
 
     store = _store(args)
+    if store is None:
+        return 0
     rows = table(store.counts(args.since))
     if args.csv:
         args.csv.write_text(csv_text(rows), encoding="utf-8")
-    print(f"{'card':<28} {'lang':<4} {'outcome':<12} {'campaign':<16} count")
+    if not rows:
+        print("no questions counted yet")
+    else:
+        print(f"{'card':<28} {'lang':<4} {'outcome':<12} {'campaign':<16} count")
     for card, lang, outcome, campaign, count in rows:
         print(f"{card:<28} {lang:<4} {outcome:<12} {campaign:<16} {count:>5}")
     dead = store.dead_numbers(args.since)
@@ -217,14 +239,24 @@ def unmatched_command(args: argparse.Namespace) -> int:
     """Kept questions that found no card (only with BOT_KEEP_UNMATCHED=1), grouped by similarity."""
     from bot.figures import group_similar
 
-    for group in group_similar(_store(args).unmatched()):
+    store = _store(args)
+    if store is None:
+        return 0
+    texts = store.unmatched()
+    if not texts:
+        keeping = os.environ.get("BOT_KEEP_UNMATCHED") == "1"
+        print(
+            "no unanswered questions kept"
+            + ("" if keeping else " (BOT_KEEP_UNMATCHED=1 switches keeping on)")
+        )
+    for group in group_similar(texts):
         print(f"{len(group):>3} × {group[0]}")
         for other in group[1:4]:
             print(f"        {other}")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument(
         "--content", type=Path, default=DEFAULT_CONTENT, help="content folder (default: ./content)"
@@ -247,25 +279,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lang", choices=LANGS, default="ru")
     p.set_defaults(func=chat_command)
     sub.add_parser("run", help=run_command.__doc__).set_defaults(func=run_command)
-    p = sub.add_parser("bench", help=bench_command.__doc__)
-    p.add_argument("--scale", type=int, nargs="*", default=[10, 100])
-    p.set_defaults(func=bench_command)
+    sub.add_parser("bench", help=bench_command.__doc__).set_defaults(func=bench_command)
     p = sub.add_parser("links", help=links_command.__doc__)
     p.add_argument("--bot", required=True, help="the bot's username, without @")
     p.add_argument("--lang", choices=LANGS)
     p.add_argument("--campaign", help="a tag of 1-20 letters, digits or '-' (counted in stats)")
-    p.add_argument("--qr", type=Path, help="write QR codes (PNG and SVG) into this folder")
+    p.add_argument("--qr", type=Path, help="write posters (A4 and A5, PDF and SVG) into this folder")
+    p.add_argument("--org", help="the organisation's name, printed on the posters")
     p.set_defaults(func=links_command)
     data = Path(os.environ.get("BOT_DATA_DIR", "data"))
-    p = sub.add_parser("stats", help=stats_command.__doc__)
-    p.add_argument("--since", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
-    p.add_argument("--csv", type=Path, help="also write the table as CSV")
-    p.add_argument("--data", type=Path, default=data, help="BOT_DATA_DIR (default ./data)")
-    p.set_defaults(func=stats_command)
-    p = sub.add_parser("unmatched", help=unmatched_command.__doc__)
-    p.add_argument("--data", type=Path, default=data, help="BOT_DATA_DIR (default ./data)")
-    p.set_defaults(func=unmatched_command)
-    args = parser.parse_args(argv)
+    for name, func in (("stats", stats_command), ("unmatched", unmatched_command)):
+        p = sub.add_parser(name, help=func.__doc__)
+        p.add_argument(
+            "--data", type=Path, default=data, help="the bot's data folder, BOT_DATA_DIR (default ./data)"
+        )
+        if name == "stats":
+            p.add_argument("--since", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
+            p.add_argument("--csv", type=Path, help="also write the table as CSV")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if getattr(args, "content_dir", None):
         args.content = args.content_dir
     try:

@@ -1,4 +1,4 @@
-"""Wiring: settings from the environment, the Application and its handlers, polling or webhook.
+"""Wiring: the Application and its handlers, logging, content reload, polling or webhook.
 
 `build` reads like a table of contents of what the bot does; tests build the same Application
 and point it at a Bot API stand-in through TELEGRAM_BASE_URL.
@@ -7,84 +7,64 @@ and point it at a Bot API stand-in through TELEGRAM_BASE_URL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import os
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
+    Defaults,
+    ExtBot,
     InlineQueryHandler,
+    JobQueue,
     MessageHandler,
     filters,
 )
 
 from bot import admin, handlers
-from bot.content import LANGS, ContentError, Knowledge, load
-from bot.handlers import Core, State
+from bot.config import Settings, level_number
+from bot.content import LANGS, Knowledge
 from bot.language import FALLBACK_LANG
-from bot.matching import Matcher
+from bot.replies import COMMANDS
+from bot.semantic import Embedder
+from bot.state import Core, State, content_stamp
 from bot.store import Store
 
+App = Application[
+    ExtBot[Any],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "topics", "helplines", "language", "help", "privacy", "forget")
-RELOAD_SECONDS = 5.0
 TICK = 0.1
 
 
-@dataclass(frozen=True)
-class Settings:
-    token: str
-    base_url: str = "https://api.telegram.org/bot"
-    data_dir: Path = Path("data")
-    admins: frozenset[int] = frozenset()
-    log_level: str = "INFO"
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    keep_unmatched: bool = False
-    reload_seconds: float = RELOAD_SECONDS
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ.get
-        return cls(
-            token=env("TELEGRAM_BOT_TOKEN", "").strip(),
-            base_url=env("TELEGRAM_BASE_URL", "").strip() or cls.base_url,
-            data_dir=Path(env("BOT_DATA_DIR", "data")),
-            admins=frozenset(
-                int(a) for a in env("BOT_ADMIN_IDS", "").replace(",", " ").split() if a.isdigit()
-            ),
-            log_level=env("BOT_LOG_LEVEL", "INFO").upper(),
-            webhook_url=env("WEBHOOK_URL", "").strip(),
-            webhook_secret=env("WEBHOOK_SECRET", "").strip(),
-            webhook_listen=env("WEBHOOK_LISTEN", "127.0.0.1"),
-            webhook_port=int(env("WEBHOOK_PORT", "8443")),
-            keep_unmatched=env("BOT_KEEP_UNMATCHED", "") == "1",
-        )
-
-
 def configure_logging(level: str) -> None:
-    """Plain lines on stderr, at the level asked for, with the libraries kept quiet (see `quiet`)."""
+    """Plain lines on stderr at the level asked for, the libraries included (see `quiet`)."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    quiet()
+    quiet(level)
 
 
-def quiet() -> None:
-    """httpx at WARNING because its request lines contain the token; PTB at INFO at least because at
-    DEBUG it logs whole updates, message texts and names included."""
+def quiet(level: str = "INFO") -> None:
+    """httpx at WARNING at least, because its request lines contain the token; PTB at INFO at least,
+    because at DEBUG it logs whole updates, message texts and names included."""
+    asked = level_number(level)
     for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("telegram").setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(max(logging.WARNING, asked))
+    logging.getLogger("telegram").setLevel(max(logging.INFO, asked))
 
 
-async def register(app: Application) -> None:  # type: ignore[type-arg]
+async def register(app: App) -> None:
     """Commands, description and short description in each language, from content."""
     st: State = app.bot_data["state"]
     k = st.core.knowledge
@@ -96,118 +76,115 @@ async def register(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_short_description(k.text(code, "bot_short_description"), language_code=lang)
 
 
-def build(settings: Settings, knowledge: Knowledge, content_dir: Path) -> Application:  # type: ignore[type-arg]
-    """The Application as in production: rate limiter, state, handlers, reload."""
-    quiet()
-    app = (
+def build(
+    settings: Settings,
+    knowledge: Knowledge,
+    content_dir: Path,
+    embedder: Embedder | None = None,
+    core: Core | None = None,
+) -> App:
+    """The Application as in production: defaults, rate limiter, state, pre-handlers, handlers.
+    A `core` already built for this knowledge may be passed in (tests share one)."""
+    quiet(settings.log_level)
+    app: App = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.base_url)
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_start)
-        .post_stop(_close)
+        .post_stop(_stop)
         .build()
     )
     store = Store(settings.data_dir / "bot.sqlite3")
     app.bot_data["state"] = State(
-        Core(knowledge, Matcher(knowledge)), store, settings.admins, settings.keep_unmatched
+        core or Core.build(knowledge, embedder),
+        store,
+        content_dir,
+        embedder,
+        settings.admins,
+        settings.keep_unmatched,
     )
-    app.bot_data["content_dir"] = content_dir
     app.bot_data["reload_seconds"] = settings.reload_seconds
-
     private = filters.ChatType.PRIVATE
+    admins = filters.User(list(settings.admins)) if settings.admins else filters.User(user_id=[])
+
+    # Before any reply (groups run in order; ApplicationHandlerStop ends an update): remember the
+    # ids of a private chat's messages for "Erase this chat"; then stop a person past the limit,
+    # with one gentle "slow down". Text is limited inside `question`, after the emergency check;
+    # /forget and admins are never stopped; a dropped button press is still answered.
+    app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, handlers.remember), group=-2)
+    app.add_handler(
+        MessageHandler(filters.COMMAND & ~filters.Regex(r"^/forget(@\w+)?(\s|$)") & ~admins, handlers.limit),
+        group=-1,
+    )
+    app.add_handler(CallbackQueryHandler(handlers.limit), group=-1)
+
     app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("topics", handlers.topics))
-    app.add_handler(CommandHandler("helplines", handlers.helplines))
-    app.add_handler(CommandHandler("language", handlers.language))
-    app.add_handler(CommandHandler("help", handlers.help_command))
-    app.add_handler(CommandHandler("privacy", handlers.privacy))
-    app.add_handler(CommandHandler("forget", handlers.forget))
     app.add_handler(CommandHandler("stats", admin.stats))
     app.add_handler(CommandHandler("reload", admin.reload))
+    app.add_handler(CommandHandler(list(COMMANDS), handlers.command))
+    app.add_handler(MessageHandler(private & filters.COMMAND, handlers.command))  # unknown: the help
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline))
-    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, handlers.not_text))
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.question))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.question))  # edits too
     app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
     app.add_error_handler(handlers.error)
     return app
 
 
-async def _close(app: Application) -> None:  # type: ignore[type-arg]
+async def watch_content(app: App, interval: float) -> None:
+    """Poll the content folder while the bot runs; on a change, reload in a worker thread and tell
+    the admins what failed. A broken file or folder is a reported problem; the watcher goes on."""
     st: State = app.bot_data["state"]
-    st.store.close()
+    stamp = content_stamp(st.content_dir)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            now = content_stamp(st.content_dir)
+            if now == stamp:
+                continue
+            stamp = now
+            problems = await asyncio.to_thread(st.reload)  # about a second of work: updates keep flowing
+            if problems:
+                await admin.tell_admins(app, problems)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("content watcher: a check failed; it goes on")
 
 
-def content_stamp(root: Path) -> tuple[tuple[str, float, int], ...]:
-    """A cheap fingerprint of every content file, to notice edits without reading them."""
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
-    return tuple((str(p), p.stat().st_mtime, p.stat().st_size) for p in files)
-
-
-def reload_content(app: Application) -> list[str]:  # type: ignore[type-arg]
-    """Validate the content folder in full and swap it in, or keep the last good one; problems returned."""
-    st: State = app.bot_data["state"]
-    try:
-        knowledge = load(app.bot_data["content_dir"])
-    except ContentError as e:
-        for problem in e.problems:
-            log.warning("content problem: %s", problem)
-        return [str(p) for p in e.problems]
-    st.core = Core(knowledge, Matcher(knowledge))
-    log.info("content reloaded: %d cards", len(knowledge.card_ids))
-    return []
-
-
-async def watch_content(app: Application, interval: float = RELOAD_SECONDS) -> None:  # type: ignore[type-arg]
-    """Poll the content folder while the bot runs; on a change, reload, and tell the admins what failed."""
-    root: Path = app.bot_data["content_dir"]
-    stamp = content_stamp(root)
-    waited = 0.0
-    while not app.running:  # post_init runs before the application starts
-        await asyncio.sleep(TICK)
-    while app.running:  # short naps, so that stopping the bot never waits on this loop
-        await asyncio.sleep(TICK)
-        waited += TICK
-        if waited < interval:
-            continue
-        waited = 0.0
-        now = content_stamp(root)
-        if now == stamp:
-            continue
-        stamp = now
-        problems = await asyncio.to_thread(reload_content, app)  # ~1 s of work: updates keep flowing
-        if problems:
-            await admin.tell_admins(app, problems)
-
-
-def webhook_options(settings: Settings) -> dict[str, object]:
-    """PTB's webhook server settings: the secret is checked by PTB on every request."""
-    return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
-        "url_path": urlsplit(settings.webhook_url).path.strip("/") or "telegram",
-        "webhook_url": settings.webhook_url,
-        "secret_token": settings.webhook_secret,
-        "allowed_updates": list(Update.ALL_TYPES),
-    }
-
-
-def run(settings: Settings, knowledge: Knowledge, content_dir: Path) -> int:
+def run(settings: Settings, knowledge: Knowledge, content_dir: Path, embedder: Embedder | None) -> int:
     """Serve until SIGINT/SIGTERM: long polling, or PTB's webhook server when WEBHOOK_URL is set."""
-    configure_logging(settings.log_level)
-    if settings.webhook_url and not settings.webhook_secret:
-        log.error("WEBHOOK_SECRET is required with WEBHOOK_URL")
-        return 2
-    app = build(settings, knowledge, content_dir)
+    app = build(settings, knowledge, content_dir, embedder)
     if settings.webhook_url:
-        app.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=list(Update.ALL_TYPES),
+        )
     else:
         app.run_polling(allowed_updates=list(Update.ALL_TYPES))
     return 0
 
 
-async def _start(app: Application) -> None:  # type: ignore[type-arg]
+async def _start(app: App) -> None:
     """After PTB's own start-up: register commands in every language and start watching content."""
     await register(app)
     app.bot_data["watcher"] = asyncio.create_task(watch_content(app, app.bot_data["reload_seconds"]))
+
+
+async def _stop(app: App) -> None:
+    """Stop the watcher and close the store, so a clean stop logs nothing alarming."""
+    watcher = app.bot_data.pop("watcher", None)
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    st: State = app.bot_data["state"]
+    st.store.close()

@@ -19,9 +19,9 @@ SMALLTALK_KINDS = ("greeting", "thanks", "erase")
 DEFAULT_CONTENT = Path(__file__).resolve().parent.parent / "content"
 # The cue groups of `<lang>/emergency.yaml`: the triage combines them by rules (see `triage`).
 CUE_GROUPS = (
-    "attack",  # violence happening now: "is beating me", «бьет меня», «ұрып жатыр»
-    "threat",  # a threat to kill or maim: "kill me", «убьет», «өлтіремін»
-    "weapon",  # "knife", «нож», «пышақ»
+    "attack",  # violence happening now: "is beating me"
+    "threat",  # a threat to kill or maim: "kill me", "I will kill you"
+    "weapon",  # "knife", "axe", "gun"
     "trapped",  # locked in, hiding, the door being broken
     "arriving",  # he is coming, outside the door, coming back tonight
     "hurt",  # bleeding, cannot breathe, unconscious
@@ -34,7 +34,7 @@ CUE_GROUPS = (
     "selfharm",  # an act of self-harm done or under way: took the pills, cut myself
     "means",  # pills, a rope, a blade, a roof, a bridge
     "intent",  # going to, want to, about to
-    "topic",  # naming the subject without a wish or an act: "suicide", «самоубийство»
+    "topic",  # naming the subject without a wish or an act: "suicide"
 )
 
 # Interface strings the code uses; the validator checks that every language has each of them.
@@ -65,6 +65,7 @@ INTERFACE_KEYS = (
     "topics_button",
     "helplines_button",
     "back_button",
+    "more_button",
     "help",
     "cmd_start",
     "cmd_topics",
@@ -191,11 +192,11 @@ class Cues:
 
     groups: Mapping[str, tuple[str, ...]]
     examples: Mapping[str, tuple[str, ...]]  # whole messages per kind, for the semantic check
-    negations: tuple[str, ...]  # words that cancel a cue right after them ("not", «не»)
-    negations_after: tuple[str, ...]  # ... or right before them («жоқ», «емес»)
-    past: tuple[str, ...]  # a message about the past ("used to", «раньше»), unless it also says "now"
+    negations: tuple[str, ...]  # words that cancel a cue right after them ("not")
+    negations_after: tuple[str, ...]  # ... or right before them (Kazakh "jok", "emes")
+    past: tuple[str, ...]  # a message about the past ("used to"), unless it also says "now"
     info: tuple[str, ...]  # a question for information ("what is the punishment for")
-    turns: tuple[str, ...]  # words that turn a story into its next clause ("but", «но», «бірақ»)
+    turns: tuple[str, ...]  # words that turn a story into its next clause ("but", "however")
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ class Language:
     smalltalk: Mapping[str, PhraseList]
     function_words: tuple[str, ...] = ()
     off_topic: tuple[str, ...] = ()  # words of subjects the bot does not cover (recipes, football)
-    child_self: tuple[str, ...] = ()  # how a child says who is writing ("мне #", "I'm #"): # is an age
+    child_self: tuple[str, ...] = ()  # how a child says who is writing ("I'm #"): # is an age
 
 
 @dataclass(frozen=True)

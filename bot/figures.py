@@ -1,19 +1,13 @@
-"""For NGOs: deep links and QR posters, and anonymous figures where no count under 5 is ever shown.
-
-Payloads are `[<lang>_]<card-id>[__<campaign>]`: neutral words only, so a link on a shared phone
-gives nothing away, and a campaign tag lets an NGO count what its own posters bring.
-"""
+"""For NGOs and admins: anonymous figures where no count under 5 is ever shown, and groups of
+unanswered questions for editors."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,73 +16,8 @@ import segno
 if TYPE_CHECKING:
     from PIL import ImageFont
 
-from bot.content import LANGS, Knowledge
+from bot.links import Link
 from bot.store import Count, shown
-
-PAYLOAD_MAX = 64
-_CAMPAIGN = re.compile(r"^[A-Za-z0-9-]{1,20}$")
-
-
-@dataclass(frozen=True)
-class Link:
-    lang: str
-    card: str | None
-    title: str
-    url: str
-
-
-def code(card: str) -> str:
-    """A card's neutral link code: stable (derived from the id), and saying nothing of the topic,
-    so that "domestic-violence" never shows in a link on a shared phone."""
-    return "t" + hashlib.sha256(card.encode()).hexdigest()[:6]
-
-
-def payload(lang: str | None, card: str | None, campaign: str = "") -> str:
-    """The start payload for a card and/or language, within Telegram's 64 characters of [A-Za-z0-9_-]."""
-    if campaign and not _CAMPAIGN.match(campaign):
-        raise ValueError("a campaign tag is 1-20 letters, digits or '-'")
-    body = "_".join(part for part in (lang, card and code(card)) if part)
-    text = f"{body}__{campaign}" if campaign else body
-    if len(text) > PAYLOAD_MAX:
-        raise ValueError(f"payload longer than {PAYLOAD_MAX} characters: {text}")
-    return text
-
-
-def parse_payload(payload: str, card_ids: Sequence[str]) -> tuple[str | None, str | None, str]:
-    """`[<lang>_]<card>[__<campaign>]` → (lang, card id, campaign); the card is its neutral link code
-    or, for links made by hand, its id. Unknown parts become None."""
-    body, _, campaign = payload.partition("__")
-    if body in LANGS:
-        return body, None, campaign
-    head, sep, rest = body.partition("_")
-    lang = head if sep and head in LANGS else None
-    wanted = rest if lang else body
-    cards = {code(cid): cid for cid in card_ids} | {cid: cid for cid in card_ids}
-    return lang, cards.get(wanted), campaign
-
-
-def links(k: Knowledge, bot: str, langs: Iterable[str] = LANGS, campaign: str = "") -> list[Link]:
-    """The bare bot and every card, per language."""
-    out = []
-    for lang in langs:
-        out.append(
-            Link(
-                lang,
-                None,
-                k.text(lang, "bot_short_description"),
-                f"https://t.me/{bot}?start={payload(lang, None, campaign)}",
-            )
-        )
-        for cid in k.card_ids:
-            out.append(
-                Link(
-                    lang,
-                    cid,
-                    k.card(cid, lang).title,
-                    f"https://t.me/{bot}?start={payload(lang, cid, campaign)}",
-                )
-            )
-    return out
 
 
 def write_qr(link: Link, folder: Path) -> list[Path]:
@@ -178,19 +107,18 @@ def csv_text(rows: list[tuple[str, str, str, str, str]]) -> str:
     return out.getvalue()
 
 
-def chart(counts: Iterable[Count], since: dt.date) -> bytes:
+def chart(counts: Iterable[Count]) -> bytes:
     """A PNG bar chart of the most asked topics; bars under 5 are drawn as '<5' at the threshold."""
     from PIL import Image, ImageDraw
 
     top = top_cards(counts)
     font = _font(16)
     width, row = 720, 34
-    image = Image.new("RGB", (width, 60 + row * max(len(top), 1)), "white")
+    image = Image.new("RGB", (width, 30 + row * max(len(top), 1)), "white")
     draw = ImageDraw.Draw(image)
-    draw.text((20, 18), f"since {since.isoformat()}", fill="black", font=font)
     most = max((max(n, 5) for _, n in top), default=5)
     for i, (card, n) in enumerate(top):
-        y = 50 + i * row
+        y = 20 + i * row
         draw.text((20, y + 6), card, fill="black", font=font)
         length = int(380 * max(n, 5) / most)
         draw.rectangle((260, y + 4, 260 + length, y + row - 6), fill="#4a7ebb")

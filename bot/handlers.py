@@ -1,13 +1,16 @@
 """Telegram handlers: each turns an update into a core call and sends the reply it gets back.
 
-They are the edge: no sentence is written here, only which reply fits which update.
+They are the edge: no sentence is written here, only which reply fits which update. The rules
+that apply to every update (remember ids for erasing, the per-person limit) run before them as
+pre-handlers (see `app.build`); the emergency check comes before the limit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
 
 from telegram import (
     InlineKeyboardButton,
@@ -17,46 +20,36 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import replies
 from bot.content import Knowledge
-from bot.figures import parse_payload
 from bot.language import FALLBACK_LANG, negotiate
-from bot.matching import Matcher
+from bot.links import parse_payload
+from bot.messages import render_card
 from bot.replies import Reply
-from bot.store import Store
+from bot.state import State
 
 log = logging.getLogger(__name__)
 
-
-MAX_TEXT = 4096  # the most Telegram delivers; a longer paste is matched on its beginning
-PER_MINUTE = 20
+MAX_TEXT = 4096  # the most Telegram delivers in one message
 BATCH = 100  # deleteMessages takes at most 100 ids
-
-
-@dataclass(frozen=True)
-class Core:
-    """One content version and its index, swapped as a whole on reload."""
-
-    knowledge: Knowledge
-    matcher: Matcher
-
-
-@dataclass
-class State:
-    core: Core
-    store: Store
-    admins: frozenset[int] = frozenset()
-    keep_unmatched: bool = False
-    rate: dict[int, tuple[int, int]] = field(default_factory=dict)
+KEEP_UNMATCHED = 500  # characters of an unanswered question kept (only with BOT_KEEP_UNMATCHED=1)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> State:
     value: State = context.bot_data["state"]
     return value
+
+
+def knowledge(context: ContextTypes.DEFAULT_TYPE) -> Knowledge:
+    return state(context).core.knowledge
+
+
+def private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -75,12 +68,8 @@ def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return negotiate(saved, user.language_code)
 
 
-def private(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-
-
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> list[Message]:
-    """Send every part, buttons under the last; remember ids in private chats so they can be erased."""
+    """Send every part, buttons under the last; then, best effort, remember the ids for erasing."""
     chat = update.effective_chat
     if chat is None:
         return []
@@ -92,10 +81,8 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
                 await context.bot.send_message(
                     chat.id,
                     part,
-                    parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(reply) if last else None,
                     protect_content=reply.protect,
-                    disable_web_page_preview=True,
                 )
             )
     except Forbidden:
@@ -105,40 +92,32 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
     return sent
 
 
-def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pre-handler: the id of every message in a private chat, so "Erase this chat" reaches it."""
     message = update.effective_message
     if message is not None and private(update):
         state(context).store.remember(message.chat_id, [message.message_id])
 
 
-def _throttled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool | None:
-    """True to drop the update, None to send one gentle 'slow down', False to go on."""
+def _written(update: Update) -> float:
+    message = update.effective_message
+    return message.date.timestamp() if message is not None and message.date else time.time()
+
+
+async def limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pre-handler for commands and buttons: one gentle "slow down", then silence, for a person past
+    the limit; a dropped button press is still answered so its spinner stops."""
     user = update.effective_user
-    if user is None:
-        return False
-    st, minute = state(context), int(time.time() // 60)
-    start, count = st.rate.get(user.id, (minute, 0))
-    count = count + 1 if start == minute else 1
-    st.rate[user.id] = (minute, count)
-    if len(st.rate) > 10_000:
-        st.rate = {u: v for u, v in st.rate.items() if v[0] == minute}
-    if count <= PER_MINUTE:
-        return False
-    return None if count == PER_MINUTE + 1 else True
-
-
-async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Record the incoming message and apply the per-person limit; False when the update is dropped."""
-    _incoming(update, context)
-    throttled = _throttled(update, context)
-    if throttled is None:
-        lang = language_of(update, context)
-        await send(update, context, Reply(lang, "slow", (knowledge(context).text(lang, "slow_down"),)))
-    return throttled is False
-
-
-def knowledge(context: ContextTypes.DEFAULT_TYPE) -> Knowledge:
-    return state(context).core.knowledge
+    if user is None or user.id in state(context).admins:
+        return
+    verdict = state(context).limiter.check(user.id, _written(update))
+    if verdict == "go":
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if verdict == "warn":
+        await send(update, context, replies.slow_reply(knowledge(context), language_of(update, context)))
+    raise ApplicationHandlerStop
 
 
 def _count(
@@ -149,58 +128,27 @@ def _count(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a deep-link payload opening a card in a language."""
-    if not await guard(update, context):
-        return
     k, lang = knowledge(context), language_of(update, context)
-    payload_lang, card, campaign = parse_payload(
-        context.args[0] if context.args else "", knowledge(context).card_ids
-    )
-    if payload_lang and update.effective_user and private(update):
-        state(context).store.set_language(update.effective_user.id, payload_lang)
-    lang = payload_lang or lang
-    reply = replies.card_reply(k, card, lang) if card else replies.start_reply(k, lang)
-    _count(context, reply, "link" if context.args else "start", campaign)
-    log.info("start lang=%s card=%s link=%s", lang, card, bool(context.args))
+    asked = parse_payload(context.args[0] if context.args else "", k.card_ids)
+    if asked.lang and update.effective_user and private(update):
+        state(context).store.set_language(update.effective_user.id, asked.lang)
+    lang = asked.lang or lang
+    reply = replies.card_reply(k, asked.card, lang) if asked.card else replies.start_reply(k, lang)
+    _count(context, reply, "link" if context.args else "start", asked.campaign)
+    log.info("start lang=%s card=%s link=%s", lang, asked.card, bool(context.args))
     await send(update, context, reply)
 
 
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/topics: categories as buttons."""
-    if await guard(update, context):
-        await send(update, context, replies.topics_reply(knowledge(context), language_of(update, context)))
-
-
-async def helplines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/helplines: the main numbers."""
-    if await guard(update, context):
-        await send(update, context, replies.helplines_reply(knowledge(context), language_of(update, context)))
-
-
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/language: the three languages in their own names."""
-    if await guard(update, context):
-        await send(update, context, replies.language_reply(knowledge(context), language_of(update, context)))
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/help: how to ask, and the commands."""
-    if await guard(update, context):
-        lang = language_of(update, context)
-        await send(update, context, Reply(lang, "help", (knowledge(context).text(lang, "help"),)))
-
-
-async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/privacy: the about card."""
-    if await guard(update, context):
-        await send(
-            update, context, replies.card_reply(knowledge(context), "about", language_of(update, context))
-        )
-
-
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/forget: erase the chat and everything stored about the person."""
-    _incoming(update, context)
-    await erase(update, context)
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/topics, /helplines, /language, /help, /privacy and any unknown command (the help)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    name = message.text.split()[0][1:].split("@")[0].casefold()
+    if name == "forget":
+        await erase(update, context)
+        return
+    await send(update, context, replies.command(knowledge(context), name, language_of(update, context)))
 
 
 async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -218,62 +166,78 @@ async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("deleteMessages refused a batch: %s", e.message)
     store.forget(user.id, chat.id)
     log.info("erased chat: %d message ids", len(ids))
-    await context.bot.send_message(
-        chat.id, knowledge(context).text(lang, "forget_done"), parse_mode=ParseMode.HTML
-    )
+    await context.bot.send_message(chat.id, replies.forget_reply(knowledge(context), lang).parts[0])
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any text in a private chat: emergency, small talk, a card, suggestions or the fallback."""
-    message = update.effective_message
-    if message is None or not message.text or not await guard(update, context):
+    """Any text in a private chat (an edited one too): read it first, so an emergency is answered
+    whatever the per-person limit says; everything else counts towards the limit."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or not message.text or user is None:
         return
     st, chosen = state(context), language_of(update, context)
     began = time.perf_counter()
-    reply = replies.answer(st.core.knowledge, st.core.matcher, message.text[:MAX_TEXT], chosen)
+    core = st.core
+    reply = await asyncio.to_thread(
+        replies.answer, core.knowledge, core.understander, message.text[:MAX_TEXT], chosen
+    )
     took = (time.perf_counter() - began) * 1000
-    m = reply.match
+    if reply.kind != "emergency" and user.id not in st.admins:
+        verdict = st.limiter.check(user.id, _written(update))
+        if verdict != "go":
+            if verdict == "warn":
+                await send(update, context, replies.slow_reply(core.knowledge, chosen))
+            return
+    u = reply.understanding
     log.info(
-        "question lang=%s kind=%s card=%s score=%s ms=%.2f",
+        "question lang=%s kind=%s cards=%s score=%s ms=%.1f",
         reply.lang,
         reply.kind,
-        reply.card,
-        m.score if m else None,
+        ",".join(reply.cards) or "-",
+        u.score if u else None,
         took,
     )
     _count(context, reply)
-    if st.keep_unmatched and reply.kind == "fallback":
-        st.store.keep_unmatched(message.text[:500])
+    if st.keep_unmatched and reply.kind in ("fallback", "off_topic"):
+        st.store.keep_unmatched(message.text[:KEEP_UNMATCHED])
     await send(update, context, reply)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice, files, locations, edits: the bot reads text only."""
-    if await guard(update, context):
-        lang = language_of(update, context)
-        await send(update, context, replies.with_helplines(knowledge(context), lang, "not_text", "not_text"))
+    """Stickers, photos, voice, files, locations: the bot reads text only."""
+    await send(update, context, replies.not_text_reply(knowledge(context), language_of(update, context)))
+
+
+def _offered(update: Update, action: str) -> bool:
+    """Whether the pressed button is one the bot put under that very message (not forged data)."""
+    query = update.callback_query
+    message = query.message if query else None
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if isinstance(markup, InlineKeyboardMarkup) else ()
+    return any(b.callback_data == action for row in rows for b in row)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pressed inline button: a language, a topic, a card, the helplines, erase, or a dead number."""
+    """A pressed inline button: the reply carries what else to do (language, report, erase)."""
     query = update.callback_query
-    if query is None or not query.data:
+    if query is None:
         return
     await query.answer()
-    if _throttled(update, context) is not False:
+    if not query.data or query.message is None:
         return
-    st, action = state(context), query.data
-    verb, _, arg = action.partition(":")
-    if verb == "forget":
-        await erase(update, context)
-        return
-    reply = replies.press(knowledge(context), action, language_of(update, context))
-    if verb == "lang" and reply.kind == "language" and update.effective_user:
-        st.store.set_language(update.effective_user.id, arg)
-    elif verb == "nr" and reply.kind == "dead":
-        st.store.dead_number(arg)
-        log.info("number reported as not answering: %s", arg)
-    elif reply.kind == "card":
+    reply = replies.press(knowledge(context), query.data, language_of(update, context))
+    chat = update.effective_chat
+    match reply.effect:
+        case ("erase", _):
+            await erase(update, context)
+            return
+        case ("set_language", lang) if update.effective_user and private(update):
+            state(context).store.set_language(update.effective_user.id, lang)
+        case ("report_number", contact) if chat and _offered(update, query.data):
+            if state(context).first_report(dt.date.today().isoformat(), chat.id, contact):
+                state(context).store.dead_number(contact)
+                log.info("number reported as not answering: %s", contact)
+    if reply.kind == "card":
         _count(context, reply, "button")
     await send(update, context, reply)
 
@@ -284,15 +248,17 @@ async def inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     st = state(context)
+    if st.inline_limiter.check(query.from_user.id, time.time()) != "go":
+        return
     k, chosen = st.core.knowledge, negotiate(None, query.from_user.language_code)
-    text = query.query.strip()
+    text = query.query.strip()[:256]
     if text:
-        lang, ids = st.core.matcher.search(text, chosen, limit=10)
+        lang, ids = await asyncio.to_thread(st.core.understander.search, text, chosen)
     else:
         lang = chosen
         firsts = {c.category: c.id for c in sorted(k.languages[lang].cards.values(), key=lambda c: c.id)}
         ids = ["helplines", *[cid for cid in firsts.values() if cid != "helplines"]][:10]
-    results = [_article(k, cid, lang) for cid in ids]
+    results = [_article(k, cid, lang) for cid in ids[:10]]
     await query.answer(results, cache_time=300, is_personal=True)  # results follow the person's language
 
 
@@ -302,18 +268,16 @@ def _article(k: Knowledge, card_id: str, lang: str) -> InlineQueryResultArticle:
         id=f"{lang}:{card_id}",
         title=card.title,
         description=card.summary,
-        input_message_content=InputTextMessageContent(
-            replies.render_card(k, card), parse_mode=ParseMode.HTML, link_preview_options=None
-        ),
+        input_message_content=InputTextMessageContent(render_card(k, card)),
     )
 
 
 async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the fault (never the text) and apologise to the person in their language."""
-    log.error("error while handling an update", exc_info=context.error)
+    log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and isinstance(context.error, Exception):
-        lang = language_of(update, context)
         try:
-            await send(update, context, replies.with_helplines(knowledge(context), lang, "error", "error"))
-        except TelegramError:
+            lang = language_of(update, context)
+            await send(update, context, replies.error_reply(knowledge(context), lang))
+        except (TelegramError, OverflowError, OSError):
             log.warning("could not send the apology")

@@ -114,18 +114,18 @@ def kazakh_stem(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _word_keys(word: str) -> tuple[str, tuple[str, ...]]:
-    """A word's skeleton and its stem keys: Snowball in the word's own script, Kazakh endings on the skeleton.
-
-    Both stems are kept because Kazakh typed without its letters looks Russian to a script test.
-    """
+    """A word's skeleton and its stem keys: `s:` Snowball in the word's own script, `k:` Kazakh
+    endings stripped from the skeleton. Both are kept because Kazakh typed without its letters
+    looks Russian to a script test; they are told apart because only the Kazakh one is safe for
+    the emergency cues (Snowball joins "насилие" to "насилует" and "killing" to "kill")."""
     skeleton = fold(word).replace(" ", "")
-    keys = {kazakh_stem(skeleton)}
+    keys = {"k:" + kazakh_stem(skeleton)}
     if _CYRILLIC.search(word):
         if not _KAZAKH_CYRILLIC.search(word):
-            keys.add(fold(_STEMMERS["ru"].stemWord(word.replace("ё", "е"))).replace(" ", ""))
+            keys.add("s:" + fold(_STEMMERS["ru"].stemWord(word.replace("ё", "е"))).replace(" ", ""))
     else:
-        keys.add(_STEMMERS["en"].stemWord(skeleton))
-    keys.discard("")
+        keys.add("s:" + _STEMMERS["en"].stemWord(skeleton))
+    keys -= {"k:", "s:"}
     return skeleton, tuple(sorted(keys))
 
 
@@ -150,7 +150,7 @@ def prefix_key(skeleton: str) -> str:
 @lru_cache(maxsize=65536)
 def _keys(skeleton: str, stems: tuple[str, ...]) -> frozenset[str]:
     """One shared key set per distinct word, so a large index holds each set once."""
-    return frozenset({"w:" + skeleton, prefix_key(skeleton), *("s:" + s for s in stems)})
+    return frozenset({"w:" + skeleton, prefix_key(skeleton), *stems})
 
 
 def words(text: str, limit: int = MAX_WORDS) -> list[Word]:

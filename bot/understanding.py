@@ -65,12 +65,18 @@ class Understander:
         self.matcher = Matcher(k)
         self.triage = Triage(k)
         self.semantic: SemanticIndex | None = build(k, embedder) if embedder else None
-        self.cautious = frozenset(c.id for lang in k.languages.values() for c in lang.cards.values() if c.cautious)
+        self.cautious = frozenset(
+            c.id for lang in k.languages.values() for c in lang.cards.values() if c.cautious
+        )
         self.child_card = k.paths.child
-        self.children = frozenset(c.id for lang in k.languages.values() for c in lang.cards.values() if c.children)
+        self.children = frozenset(
+            c.id for lang in k.languages.values() for c in lang.cards.values() if c.children
+        )
         self.children |= {k.paths.child} if k.paths.child else set()
         self.vocab = self._language_vocabulary(k)
-        self.off_topic = frozenset(s for lang in k.languages.values() for w in lang.off_topic for s, _ in words(w))
+        self.off_topic = frozenset(
+            s for lang in k.languages.values() for w in lang.off_topic for s, _ in words(w)
+        )
         self.child_self = [self._pattern(p) for lang in k.languages.values() for p in lang.child_self]
 
     @staticmethod
@@ -106,8 +112,23 @@ class Understander:
         child = self._is_child(text)
         mode, cards, score = self._decide(ws, ranking, fused, child)
         return Understanding(
-            lang, confident, mode, cards, finding.kinds, None, child and bool(cards), round(100 * score, 1), finding.groups
+            lang,
+            confident,
+            mode,
+            cards,
+            finding.kinds,
+            None,
+            child and bool(cards),
+            round(100 * score, 1),
+            finding.groups,
         )
+
+    def search(self, text: str, chosen: str, limit: int = 10) -> tuple[str, list[str]]:
+        """A free search (inline mode): the reply language, and the cards that score, best first."""
+        ws = words(text)
+        vector = self.semantic.encode(text) if self.semantic and ws else None
+        fused = self._fuse(self.matcher.rank(ws), vector)
+        return self.language(text, ws, chosen)[0], [card for card, score in fused if score > 0][:limit]
 
     def _emergency(self, text: str, vector: Vectors | None) -> Finding:
         sims = self.semantic.emergency_scores(vector) if self.semantic and vector is not None else None

@@ -83,7 +83,11 @@ def paths(draft: Draft, today: dt.date) -> Iterator[Problem]:
     for name in ("child", "other_person"):
         card = getattr(draft.paths, name)
         if card and card not in all_ids:
-            yield Problem(path, draft.line(path, name), f"'{name}' names '{card}', which is not a card; {suggest(card, sorted(all_ids))}")
+            yield Problem(
+                path,
+                draft.line(path, name),
+                f"'{name}' names '{card}', which is not a card; {suggest(card, sorted(all_ids))}",
+            )
 
 
 def card_texts(draft: Draft, today: dt.date) -> Iterator[Problem]:
@@ -239,7 +243,9 @@ def emergency(draft: Draft, today: dt.date) -> Iterator[Problem]:
 
 def lengths(draft: Draft, today: dt.date) -> Iterator[Problem]:
     """Each card fits one message, its first screen fits a phone, and each number shows once."""
-    knowledge = Knowledge(draft.root, MappingProxyType(draft.contacts), MappingProxyType(draft.languages), draft.paths)
+    knowledge = Knowledge(
+        draft.root, MappingProxyType(draft.contacts), MappingProxyType(draft.languages), draft.paths
+    )
     for card in _cards(draft):
         text = render_card(knowledge, card)
         where = card.lines.get("body", 1)
@@ -273,7 +279,16 @@ def _line_with(card: Card, phone: str) -> int:
     return next(found, start)
 
 
-RULES: tuple[Rule, ...] = (card_files, references, paths, card_texts, across_cards, contacts, interface, emergency)
+RULES: tuple[Rule, ...] = (
+    card_files,
+    references,
+    paths,
+    card_texts,
+    across_cards,
+    contacts,
+    interface,
+    emergency,
+)
 
 
 def validate(draft: Draft, today: dt.date | None = None) -> list[Problem]:

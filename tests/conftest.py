@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 from botapi import FakeBotAPI, api_fixture  # noqa: F401
-from telegram.ext import Application
 
-from bot.app import Settings, build
-from bot.content import DEFAULT_CONTENT, load
+from bot.app import build
+from bot.config import Settings
+from bot.content import DEFAULT_CONTENT
+from bot.state import Core
+from bot.validation import load
 
 ADMIN = 900
-Runner = Callable[..., AbstractAsyncContextManager[Application]]  # type: ignore[type-arg]
+Runner = Callable[..., AbstractAsyncContextManager[Any]]
 
 
 @pytest.fixture
@@ -28,12 +30,18 @@ def content_dir(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def shipped_core() -> Core:
+    """The shipped content, read once for the whole session (lexical only: fast and deterministic)."""
+    return Core.build(load(DEFAULT_CONTENT), None)
+
+
 @pytest.fixture
-def run_bot(api: FakeBotAPI, tmp_path: Path, content_dir: Path) -> Runner:
+def run_bot(api: FakeBotAPI, tmp_path: Path, content_dir: Path, shipped_core: Core) -> Runner:
     """Start the production Application against the stand-in, polling; stop it on exit."""
 
     @asynccontextmanager
-    async def running(**overrides: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    async def running(embedder: Any = None, **overrides: Any) -> AsyncIterator[Any]:
         settings = Settings(
             token="123456:TEST-token-secret",
             base_url=f"{api.url}/bot",
@@ -42,7 +50,8 @@ def run_bot(api: FakeBotAPI, tmp_path: Path, content_dir: Path) -> Runner:
             reload_seconds=0.3,
             **overrides,
         )
-        app = build(settings, load(content_dir), content_dir)
+        core = shipped_core if embedder is None else Core.build(shipped_core.knowledge, embedder)
+        app = build(settings, core.knowledge, content_dir, embedder, core)
         async with app:
             assert app.post_init is not None
             await app.post_init(app)
@@ -54,7 +63,8 @@ def run_bot(api: FakeBotAPI, tmp_path: Path, content_dir: Path) -> Runner:
             finally:
                 await app.updater.stop()
                 await app.stop()
-                app.bot_data["state"].store.close()
+                assert app.post_stop is not None
+                await app.post_stop(app)
 
     return running
 

@@ -7,16 +7,18 @@ import re
 import shutil
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
 
-from bot.content import DEFAULT_CONTENT, LANGS, ContentError, load
+from bot.content import DEFAULT_CONTENT, LANGS, ContentError
+from bot.messages import VISIBLE, render_card, visible
 from bot.reading import read
-from bot.validation import coverage, validate
+from bot.validation import coverage, load, validate
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "shared" / "content-catalogue.md"
-SMALL = ("battery", "helplines", "about", "police", "report-to-police")
+SMALL = ("battery", "helplines", "about", "police", "report-to-police", "child-abuse", "helping-someone")
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_every_catalogue_card_exists_in_every_language() -> None:
     if not CATALOGUE.exists():
         pytest.skip("shared/content-catalogue.md is not beside the project")
     ids = set(re.findall(r"^\| `([a-z0-9-]+)` \|", CATALOGUE.read_text(encoding="utf-8"), flags=re.M))
-    assert len(ids) == 24
+    assert len(ids) == 29
     knowledge = load()
     for lang in LANGS:
         assert ids <= set(knowledge.languages[lang].cards), lang
@@ -75,7 +77,9 @@ def test_broken_yaml_names_file_and_line(content: Path) -> None:
     card = content / "en/cards/battery.yaml"
     edit(card, "category: penalties", "category: [penalties")
     found = problems(content)
-    assert any(p.startswith(f"{card}:") and "YAML syntax" in p for p in found), found
+    assert any(
+        p.startswith(f"{card}:{line_of(card, 'category')}:") and "list opened with '['" in p for p in found
+    ), found
 
 
 def test_misspelt_key_suggests_the_right_one(content: Path) -> None:
@@ -98,7 +102,94 @@ def test_missing_title(content: Path) -> None:
 def test_wrong_type(content: Path) -> None:
     card = content / "en/cards/police.yaml"
     edit(card, "reviewed: ", "reviewed: last week #")
-    assert any(p.startswith(f"{card}:") and "'reviewed' must be a date" in p for p in problems(content))
+    found = [p for p in problems(content) if p.startswith(f"{card}:")]
+    assert any("'reviewed' must be a date like 2026-01-31; 'last week' is not" in p for p in found), found
+    assert not any(" str" in p for p in found)  # no Python words at an editor
+
+
+def test_every_problem_of_a_file_at_once(content: Path) -> None:
+    """A bad date no longer hides a misspelt category in the same file."""
+    card = content / "en/cards/police.yaml"
+    text = card.read_text(encoding="utf-8")
+    text = re.sub(r"^reviewed: .*$", "reviewed: 2026-13-01", text, flags=re.M)
+    card.write_text(re.sub(r"^category: .*$", "category: protecton", text, flags=re.M), encoding="utf-8")
+    found = [p for p in problems(content) if p.startswith(f"{card}:")]
+    assert any("'reviewed' must be a date" in p for p in found), found
+    assert any("unknown category 'protecton': did you mean 'protection'?" in p for p in found), found
+
+
+def test_unclosed_quote_is_reported_where_it_is(content: Path) -> None:
+    card = content / "en/cards/police.yaml"
+    text = card.read_text(encoding="utf-8")
+    card.write_text(re.sub(r"^title: (.*)$", r'title: "\1', text, count=1, flags=re.M), encoding="utf-8")
+    found = [p for p in problems(content) if p.startswith(f"{card}:")]
+    assert found == [
+        f"{card}:{line_of(card, 'title:')}: a text on this line opens a quote (\" or ') that is not closed: add the closing quote"
+    ]
+
+
+def test_colon_inside_a_text_gets_plain_words(content: Path) -> None:
+    card = content / "ru/cards/police.yaml"
+    text = card.read_text(encoding="utf-8")
+    card.write_text(
+        re.sub(r"^title: (.*)$", r"title: Внимание: \1", text, count=1, flags=re.M), encoding="utf-8"
+    )
+    found = [p for p in problems(content) if p.startswith(f"{card}:")]
+    assert any(
+        p.startswith(f"{card}:{line_of(card, 'title:')}:") and "put the whole text in double quotes" in p
+        for p in found
+    ), found
+
+
+@pytest.mark.parametrize("phone", ["1O2", "10", "8701123456", "+7 701 123 45 6"])
+def test_a_number_that_cannot_be_dialled(content: Path, phone: str) -> None:
+    path = content / "contacts.yaml"
+    edit(path, 'phone: "102"', f'phone: "{phone}"')
+    line = line_of(path, f'phone: "{phone}"')
+    assert any(
+        p.startswith(f"{path}:{line}:") and "is not a Kazakhstan number" in p for p in problems(content)
+    )
+
+
+@pytest.mark.parametrize("phone", ["1414", "+7 701 123 45 67", "8-701-123-45-67", "87011234567"])
+def test_plausible_numbers_pass(content: Path, phone: str) -> None:
+    edit(content / "contacts.yaml", 'phone: "102"', f'phone: "{phone}"')
+    assert not any("Kazakhstan number" in p for p in problems(content))
+
+
+def test_first_screen_over_700_characters(content: Path) -> None:
+    card = content / "en/cards/battery.yaml"
+    edit(
+        card, "body: |\n", "body: |\n  " + "A long sentence a frightened person will not read. " * 12 + "\n\n"
+    )
+    assert any(
+        p.startswith(f"{card}:") and "the first screen is" in p and f"over {VISIBLE}" in p
+        for p in problems(content)
+    )
+
+
+def test_details_fold_away_and_sources_go_with_them() -> None:
+    k = load()
+    for lang in LANGS:
+        for card in k.languages[lang].cards.values():
+            html = render_card(k, card)
+            shown = visible(html)
+            assert len(shown) <= VISIBLE, (card.path, len(shown))
+            assert "<blockquote expandable>" in html and card.sources[0].title not in shown
+            last = html.split("</blockquote>")[-1]  # the reply ends with whom to call
+            assert all(html_escape(k.languages[lang].contacts[c].name) in last for c in card.contacts)
+
+
+def test_a_number_written_twice_in_a_card(content: Path) -> None:
+    card = content / "ru/cards/police.yaml"
+    edit(card, "body: |\n", "body: |\n  Звоните 102.\n\n")
+    assert any(p.startswith(f"{card}:") and "102 shows more than once" in p for p in problems(content))
+
+
+def test_at_most_three_steps_on_the_first_screen(content: Path) -> None:
+    card = content / "kk/cards/police.yaml"
+    edit(card, "body: |\n", "body: |\n  • бір\n  • екі\n  • үш\n  • төрт\n\n")
+    assert any(p.startswith(f"{card}:") and "steps; keep 3" in p for p in problems(content))
 
 
 def test_id_differs_from_file_name(content: Path) -> None:
@@ -216,7 +307,7 @@ def test_validate_command_reports_every_mistake_without_traceback(content: Path)
     assert run.returncode == 1
     assert "Traceback" not in out
     for expected in (
-        f"{content / 'en/cards/battery.yaml'}:{line_of(content / 'en/cards/battery.yaml', 'category')}: YAML syntax",
+        f"{content / 'en/cards/battery.yaml'}:{line_of(content / 'en/cards/battery.yaml', 'category')}: a list opened",
         f"{content / 'ru/cards/about.yaml'}:1: 'title' is missing",
         f"{content / 'kk/cards/police.yaml'}:{line_of(content / 'kk/cards/police.yaml', 'contacts:')}: 'contacts'",
         f"{content / 'en/cards/helplines.yaml'}:1: card 'helplines' is missing in 'en'",
