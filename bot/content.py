@@ -211,6 +211,7 @@ class Language:
     function_words: tuple[str, ...] = ()
     off_topic: tuple[str, ...] = ()  # words of subjects the bot does not cover (recipes, football)
     child_self: tuple[str, ...] = ()  # how a child says who is writing ("I'm #"): # is an age
+    topic_words: tuple[str, ...] = ()  # words of the domain: a message with one is never off topic
 
 
 @dataclass(frozen=True)

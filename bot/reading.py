@@ -68,6 +68,7 @@ LANGUAGE_FIELDS: Spec = {
     "function_words": (list, True),
     "off_topic": (list, False),
     "child_self": (list, False),
+    "topic_words": (list, False),
 }
 PATHS_FIELDS: Spec = {"child": (str, False), "other_person": (str, False)}
 
@@ -302,6 +303,7 @@ def _language(draft: Draft, lang: str) -> Language:
         function_words=vocabulary.get("function_words", ()),
         off_topic=vocabulary.get("off_topic", ()),
         child_self=vocabulary.get("child_self", ()),
+        topic_words=vocabulary.get("topic_words", ()),
     )
 
 

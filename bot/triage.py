@@ -86,12 +86,13 @@ HINTS = frozenset(
 VETOES = frozenset({"past", "info"})
 TIME = frozenset({"now", "past", "info"})
 _CLAUSE = re.compile(r"[.!?;,\n()]+")
+EXACT = frozenset({"farewell"})  # "forgive me, everyone" is a farewell, "she should forgive him" is not
 KEY_MIN = 4  # a stem shorter than this ("ub") joins unrelated words across languages
 
 
 DISAGREE = -0.05  # a rule without "now" is overruled when the safe examples are nearer by this
-SEMANTIC_MARGIN = 0.01  # with a hint: nearer an emergency example than any safe one by this
-SEMANTIC_ALONE = 0.03  # without any cue: by this, and
+SEMANTIC_MARGIN = 0.02  # with a hint: nearer an emergency example than any safe one by this
+SEMANTIC_ALONE = 0.05  # without any cue: by this, and
 SEMANTIC_FLOOR = 0.875  # at least this close (e5 cosines of unrelated texts are 0.80-0.87)
 TYPO = 84  # rapidfuzz ratio at which an unknown word is read as a misspelt cue word
 GLUED = 18  # a "word" this long is probably several typed without spaces
@@ -132,7 +133,10 @@ class PhraseIndex:
         for group, text in phrases:
             ws = words(text)
             if ws:
-                cue = _Cue(group, tuple(cue_keys(keys) for _, keys in ws), fold("".join(s for s, _ in ws)))
+                # a farewell matches its very words (or a typo of them), not every word of their stems
+                exact = group in EXACT
+                keyed = tuple(frozenset({"w:" + s}) if exact else cue_keys(keys) for s, keys in ws)
+                cue = _Cue(group, keyed, fold("".join(s for s, _ in ws)))
                 self.cues.append(cue)
                 for key in cue.words[0]:
                     self._first[key].append(cue)
@@ -215,7 +219,12 @@ class Triage:
         """The keys of the cue word a misspelt word most likely is ("surgm" for "surgim")."""
         if len(skeleton) < 5 or skeleton in self.cues.vocabulary:
             return frozenset()
-        near = [w for w in self.cues.vocabulary if w[0] == skeleton[0] and abs(len(w) - len(skeleton)) <= 2]
+        # a typo seldom changes the first letter; in a short word, nor the last ("прощать" is not "прощай")
+        near = [
+            w
+            for w in self.cues.vocabulary
+            if w[0] == skeleton[0] and abs(len(w) - len(skeleton)) <= 2 and w[-1] == skeleton[-1]
+        ]
         best = process.extractOne(skeleton, near, scorer=fuzz.ratio, score_cutoff=TYPO)
         return frozenset({"w:" + best[0]}) if best else frozenset()
 
@@ -262,7 +271,7 @@ class Triage:
         groups = self.groups(text)
         strong = [kind for kind, needed in STRONG if needed <= groups]
         fired = [kind for kind, needed in RULES if needed <= groups]
-        if "help" in groups and len(text.split()) <= SHORT:
+        if "help" in groups and self._cry_for_help(text):
             fired.append("danger")
         verdict = nearest(semantic)
         margin = _margin(semantic)
@@ -276,6 +285,19 @@ class Triage:
             kinds = []
         order: tuple[Kind, ...] = ("self-harm", "danger")
         return Finding(tuple(kind for kind in order if kind in kinds), groups)
+
+    def _cry_for_help(self, text: str) -> bool:
+        """ "Help!" alone: a short message that is mostly a call for help, not "free psychological help"."""
+        ws = words(text)
+        if not ws or len(ws) > SHORT:
+            return False
+        covered = {
+            i
+            for start, end, cue in self.cues.find(self._read(ws), self.before)
+            if cue.group in ("help", "now", "fear")
+            for i in range(start, end + 1)
+        }
+        return 2 * len(covered) >= len(ws)
 
     def small_talk(self, ws: list[Word]) -> str | None:
         """Greeting, thanks or a wish to erase the chat, when the message is little more than that."""
