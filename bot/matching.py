@@ -92,8 +92,14 @@ class Matcher:
     """Built once per content version in named steps; ranking is read-only and safe to share."""
 
     def __init__(self, k: Knowledge) -> None:
+        # a function word's stems too: "menu" must not match the Kazakh "meni" ("me") through its stem
         self.function_keys = frozenset(
-            "w:" + s for lang in k.languages.values() for text in lang.function_words for s, _ in words(text)
+            key
+            for lang in k.languages.values()
+            for text in lang.function_words
+            for _, keys in words(text)
+            for key in keys
+            if not key.startswith("p:")
         )
         self.docs, self.card_keys, passage_df, passages = self._examples(k)
         self.idf = self._idf(passage_df, passages)

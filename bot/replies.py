@@ -154,11 +154,14 @@ def emergency_text(k: Knowledge, kinds: Iterable[str], lang: str) -> tuple[str, 
     return "\n".join(lines) + "\n\n" + emergencies[0].reply, shown
 
 
-def emergency_reply(k: Knowledge, kinds: tuple[str, ...], lang: str, card: str | None = None) -> Reply:
-    """Nothing comes before the numbers; the card the message was about follows them."""
+def emergency_reply(
+    k: Knowledge, kinds: tuple[str, ...], lang: str, card: str | None = None, child: bool = False
+) -> Reply:
+    """Nothing comes before the numbers; the card the message was about follows them (for a
+    child, after a line for them and the numbers for children)."""
     text, shown = emergency_text(k, kinds, lang)
     if card:
-        after = card_reply(k, card, lang, shown=shown)
+        after = child_reply(k, card, lang, shown) if child else card_reply(k, card, lang, shown=shown)
         return dataclasses.replace(after, kind="emergency", parts=(*split(text), *after.parts))
     return Reply(
         lang=lang,
@@ -168,11 +171,11 @@ def emergency_reply(k: Knowledge, kinds: tuple[str, ...], lang: str, card: str |
     )
 
 
-def child_reply(k: Knowledge, card: str, lang: str) -> Reply:
+def child_reply(k: Knowledge, card: str, lang: str, shown: Iterable[str] = ()) -> Reply:
     """A child writing about themselves: a line for them and the numbers for children, then the card."""
-    first = [cid for cid, c in k.contacts.items() if c.children and c.phone]
+    first = [cid for cid, c in k.contacts.items() if c.children and c.phone and cid not in set(shown)]
     head = f"{k.text(lang, 'child_first')}\n{contact_lines(k, lang, first, full=False)}"
-    after = card_reply(k, card, lang, shown=first)
+    after = card_reply(k, card, lang, shown=[*shown, *first])
     return dataclasses.replace(after, parts=(head, *after.parts))
 
 
@@ -346,9 +349,8 @@ def _answer(k: Knowledge, u: Understanding) -> Reply:
     """Emergency numbers, small talk, a card (the child's path first), topics, suggestions or none."""
     lang = u.lang
     if u.emergency:
-        return emergency_reply(
-            k, u.emergency, lang, u.cards[0] if u.mode in ("card", "topics") and u.cards else None
-        )
+        card = u.cards[0] if u.mode in ("card", "topics", "suggestions") and u.cards else None
+        return emergency_reply(k, u.emergency, lang, card, u.child)
     if u.smalltalk == "erase":
         smalltalk = k.languages[lang].smalltalk["erase"].reply
         return Reply(lang=lang, kind="smalltalk", parts=(smalltalk,), buttons=_rows(_forget(k, lang)))

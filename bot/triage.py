@@ -219,7 +219,7 @@ class Triage:
         """The keys of the cue word a misspelt word most likely is ("surgm" for "surgim")."""
         if len(skeleton) < 5 or skeleton in self.cues.vocabulary:
             return frozenset()
-        # a typo seldom changes the first letter; in a short word, nor the last ("прощать" is not "прощай")
+        # a typo seldom changes the first letter; in a short word, nor the last ("proshat", to forgive, is not "proshai", farewell)
         near = [
             w
             for w in self.cues.vocabulary

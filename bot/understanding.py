@@ -106,8 +106,8 @@ class Understander:
             key
             for lang in k.languages.values()
             for w in lang.topic_words
-            for _, keys in words(w)
-            for key in keys
+            if len(found := words(w)) == 1
+            for key in found[0][1]
             if key[:2] in ("w:", "k:")
         )
 
@@ -255,4 +255,6 @@ class Understander:
             return False
         if nearest is None:
             return score < LEX_IN_SCOPE and (ranking.known < KNOWN or ranking.topical_words == 0)
+        if ranking.topical_words <= 1 and nearest < SEM_IN_SCOPE:  # one shared word, and far in meaning
+            return True
         return score < IN_SCOPE and (nearest < SEM_IN_SCOPE or ranking.known < KNOWN)
