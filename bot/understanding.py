@@ -11,7 +11,7 @@ outright only on clear evidence, and a child writing about themselves gets the c
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,6 +37,18 @@ LEX_ACCEPT, LEX_LEAD, LEX_IN_SCOPE = 0.39, 0.01, 0.30  # the same without the se
 CAUTIOUS = 0.62  # a card marked `cautious` is shown first only above this
 TOPICS = 3
 GLUED = 14  # an unknown "word" this long is probably several typed without spaces
+
+
+def _keys_of(entries: Iterable[str]) -> frozenset[str]:
+    """The word and Kazakh-stem keys of one-word entries ("бешбармақ" finds «бешбармаққа»)."""
+    found = [words(entry) for entry in entries]
+    return frozenset(
+        key
+        for ws in found
+        if len(ws) == 1
+        for key in ws[0][1]
+        if key[:2] == "w:" or (key[:2] == "k:" and len(key) >= 6)
+    )  # a Kazakh stem of four letters at least: "taksi" must not become "tak" ("so")
 
 
 _LONG_WORD = re.compile(rf"\w{{{GLUED},}}")
@@ -91,9 +103,7 @@ class Understander:
         )
         self.children |= {k.paths.child} if k.paths.child else set()
         self.vocab = self._language_vocabulary(k)
-        self.off_topic = frozenset(
-            s for lang in k.languages.values() for w in lang.off_topic for s, _ in words(w)
-        )
+        self.off_topic = _keys_of(w for lang in k.languages.values() for w in lang.off_topic)
         self.child_self = [self._pattern(p) for lang in k.languages.values() for p in lang.child_self]
         self.spelled = frozenset(
             w.casefold()
@@ -102,14 +112,7 @@ class Understander:
             for t in (c.title, c.body, *c.questions)
             for w in re.findall(r"\w+", t)
         )
-        self.topic_words = frozenset(
-            key
-            for lang in k.languages.values()
-            for w in lang.topic_words
-            if len(found := words(w)) == 1
-            for key in found[0][1]
-            if key[:2] in ("w:", "k:")
-        )
+        self.topic_words = _keys_of(w for lang in k.languages.values() for w in lang.topic_words)
 
     @staticmethod
     def _pattern(phrase: str) -> re.Pattern[str]:
@@ -119,10 +122,12 @@ class Understander:
 
     @staticmethod
     def _language_vocabulary(k: Knowledge) -> dict[str, str]:
+        """Words of one language only, from what editors wrote in it: the cards' own texts and the
+        function words. Example questions mix languages on purpose, so they do not count."""
         langs: dict[str, set[str]] = {}
         for lang in k.languages.values():
-            texts = [t for c in lang.cards.values() for t in (c.title, *c.questions, c.summary, c.body)]
-            texts += [*lang.function_words, *(p for pl in lang.smalltalk.values() for p in pl.phrases)]
+            texts = [t for c in lang.cards.values() for t in (c.title, c.summary, c.body, c.details)]
+            texts += [*lang.function_words, *lang.interface.values()]
             for text in texts:
                 for s, _ in words(text):
                     langs.setdefault(s, set()).add(lang.code)
@@ -249,7 +254,7 @@ class Understander:
     def _off_topic(self, ws: list[Word], ranking: Ranking, score: float, nearest: float | None) -> bool:
         """Clearly about something else: a weak best score, no example near in meaning or few words
         the cards know, and no word of the domain (husband, child, police …) unless very weak."""
-        if any(s in self.off_topic for s, _ in ws) and score < ACCEPT:
+        if any(not keys.isdisjoint(self.off_topic) for _, keys in ws) and score < ACCEPT:
             return True
         if any(not keys.isdisjoint(self.topic_words) for _, keys in ws) and score >= TOPIC_FLOOR:
             return False
