@@ -14,6 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 RELOAD_SECONDS = 5.0
+RETRY_SECONDS = 0.5  # first pause before a failed Bot API call is tried again (then 2×, 4×, …)
+SENDS_PER_SECOND = 30.0  # Telegram's limit for a bot's messages overall
+PURGE_SECONDS = 3600.0  # how often ids and texts past their retention are deleted while running
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -34,6 +37,9 @@ class Settings:
     webhook_port: int = 8443
     keep_unmatched: bool = False
     reload_seconds: float = RELOAD_SECONDS
+    retry_seconds: float = RETRY_SECONDS
+    purge_seconds: float = PURGE_SECONDS
+    sends_per_second: float = SENDS_PER_SECOND
     semantic: bool = True
 
     @property

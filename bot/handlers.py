@@ -1,8 +1,9 @@
 """Telegram handlers: each turns an update into a core call and sends the reply it gets back.
 
 They are the edge: no sentence is written here, only which reply fits which update. The rules
-that apply to every update (remember ids for erasing, the per-person limit) run before them as
-pre-handlers (see `app.build`); the emergency check comes before the limit.
+that apply to every update run around them (see `app.build`): the per-person limit before (for
+text, inside `question`, after the emergency check), remembering ids for erasing after. The reply
+always goes first; what is stored about it comes after, best effort.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from typing import cast
 
 from telegram import (
     InlineKeyboardButton,
@@ -22,10 +24,11 @@ from telegram import (
 )
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes, ExtBot
 
 from bot import replies
 from bot.content import Knowledge
+from bot.delivery import URGENT
 from bot.language import FALLBACK_LANG, negotiate
 from bot.links import parse_payload
 from bot.messages import render_card
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096  # the most Telegram delivers in one message
 BATCH = 100  # deleteMessages takes at most 100 ids
 KEEP_UNMATCHED = 500  # characters of an unanswered question kept (only with BOT_KEEP_UNMATCHED=1)
+URGENT_CHECK = 1024  # characters the triage reads to put an update first (the answer reads them all)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> State:
@@ -68,21 +72,36 @@ def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return negotiate(saved, user.language_code)
 
 
+def urgent(update: object, st: State) -> bool:
+    """Whether an update is a private text the triage flags as an emergency: it is then handled
+    before everything queued and its reply skips the send queue (see `delivery`)."""
+    if not isinstance(update, Update) or not private(update):
+        return False
+    message = update.effective_message
+    if message is None or not message.text or message.text.startswith("/"):
+        return False
+    return bool(st.core.understander.triage.assess(message.text[:URGENT_CHECK]).kinds)
+
+
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> list[Message]:
-    """Send every part, buttons under the last; then, best effort, remember the ids for erasing."""
+    """Send every part, buttons under the last (an emergency's ahead of every other reply); then,
+    best effort, remember the ids for erasing."""
     chat = update.effective_chat
     if chat is None:
         return []
+    bot = cast("ExtBot[str]", context.bot)  # a delivery.Bot: its rate limiter takes URGENT
+    queue = URGENT if reply.kind in ("emergency", "error") else None
     sent: list[Message] = []
     try:
         for n, part in enumerate(reply.parts):
             last = n == len(reply.parts) - 1
             sent.append(
-                await context.bot.send_message(
+                await bot.send_message(
                     chat.id,
                     part,
                     reply_markup=keyboard(reply) if last else None,
                     protect_content=reply.protect,
+                    rate_limit_args=queue,
                 )
             )
     except Forbidden:
@@ -93,20 +112,24 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
 
 
 async def remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pre-handler: the id of every message in a private chat, so "Erase this chat" reaches it."""
+    """After the reply: the id of every message in a private chat, so "Erase this chat" reaches it."""
     message = update.effective_message
     if message is not None and private(update):
         state(context).store.remember(message.chat_id, [message.message_id])
 
 
 def _written(update: Update) -> float:
+    """When the person wrote it (or edited it, or pressed the button), which the limit counts by."""
     message = update.effective_message
-    return message.date.timestamp() if message is not None and message.date else time.time()
+    if update.callback_query is not None or message is None or not message.date:
+        return time.time()
+    return (message.edit_date or message.date).timestamp()
 
 
 async def limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pre-handler for commands and buttons: one gentle "slow down", then silence, for a person past
-    the limit; a dropped button press is still answered so its spinner stops."""
+    """Pre-handler for commands, buttons and anything but text: one gentle "slow down", then
+    silence, for a person past the limit; a dropped button press is still answered so its
+    spinner stops, and a dropped message is still remembered for erasing."""
     user = update.effective_user
     if user is None or user.id in state(context).admins:
         return
@@ -117,6 +140,7 @@ async def limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.callback_query.answer()
     if verdict == "warn":
         await send(update, context, replies.slow_reply(knowledge(context), language_of(update, context)))
+    await remember(update, context)
     raise ApplicationHandlerStop
 
 
@@ -130,13 +154,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a deep-link payload opening a card in a language."""
     k, lang = knowledge(context), language_of(update, context)
     asked = parse_payload(context.args[0] if context.args else "", k.card_ids)
-    if asked.lang and update.effective_user and private(update):
-        state(context).store.set_language(update.effective_user.id, asked.lang)
     lang = asked.lang or lang
     reply = replies.card_reply(k, asked.card, lang) if asked.card else replies.start_reply(k, lang)
-    _count(context, reply, "link" if context.args else "start", asked.campaign)
     log.info("start lang=%s card=%s link=%s", lang, asked.card, bool(context.args))
     await send(update, context, reply)
+    if asked.lang and update.effective_user and private(update):
+        state(context).store.set_language(update.effective_user.id, asked.lang)
+    _count(context, reply, "link" if context.args else "start", asked.campaign)
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,7 +171,7 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     name = message.text.split()[0][1:].split("@")[0].casefold()
     if name == "forget":
         await erase(update, context)
-        return
+        raise ApplicationHandlerStop  # nothing of this chat is remembered after it
     await send(update, context, replies.command(knowledge(context), name, language_of(update, context)))
 
 
@@ -158,7 +182,7 @@ async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = language_of(update, context)
     store = state(context).store
-    ids = store.erasable(chat.id)
+    ids = sorted({*store.erasable(chat.id), *([update.message.message_id] if update.message else [])})
     for i in range(0, len(ids), BATCH):
         try:
             await context.bot.delete_messages(chat.id, ids[i : i + BATCH])
@@ -197,10 +221,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         u.score if u else None,
         took,
     )
-    _count(context, reply)
-    if st.keep_unmatched and reply.kind in ("fallback", "off_topic"):
-        st.store.keep_unmatched(message.text[:KEEP_UNMATCHED])
     await send(update, context, reply)
+    _count(context, reply)
+    if reply.kind in ("fallback", "off_topic"):
+        st.keep_question(message.text[:KEEP_UNMATCHED])
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,10 +251,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     reply = replies.press(knowledge(context), query.data, language_of(update, context))
     chat = update.effective_chat
+    if reply.effect is not None and reply.effect[0] == "erase":
+        await erase(update, context)
+        return
+    await send(update, context, reply)
     match reply.effect:
-        case ("erase", _):
-            await erase(update, context)
-            return
         case ("set_language", lang) if update.effective_user and private(update):
             state(context).store.set_language(update.effective_user.id, lang)
         case ("report_number", contact) if chat and _offered(update, query.data):
@@ -239,7 +264,6 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 log.info("number reported as not answering: %s", contact)
     if reply.kind == "card":
         _count(context, reply, "button")
-    await send(update, context, reply)
 
 
 async def inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

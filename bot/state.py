@@ -5,12 +5,14 @@ store, and the per-person limit, so each can be tested without HTTP.
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from bot.content import ContentError, Knowledge
+from bot.numberwords import without_number_words
 from bot.semantic import Embedder
 from bot.store import Store
 from bot.understanding import Understander
@@ -82,16 +84,27 @@ class State:
 
     def reload(self) -> list[str]:
         """Validate the content folder in full and swap it in, or keep the last good one; the
-        problems are returned for the admins."""
-        try:
-            knowledge = load(self.content_dir)
-        except ContentError as e:
-            for problem in e.problems:
-                log.warning("content problem: %s", problem)
-            return [str(p) for p in e.problems]
-        self.core = Core.build(knowledge, self.embedder)
-        log.info("content reloaded: %d cards", len(knowledge.card_ids))
-        return []
+        problems are returned for the admins. A file or folder that cannot be read (a dangling
+        link, no permission) is a problem too, not a card that silently went missing."""
+        problems = scan(self.content_dir)[1]
+        if not problems:
+            try:
+                knowledge = load(self.content_dir)
+            except ContentError as e:
+                problems = [str(p) for p in e.problems]
+            else:
+                self.core = Core.build(knowledge, self.embedder)
+                log.info("content reloaded: %d cards", len(knowledge.card_ids))
+                return []
+        for problem in problems:
+            log.warning("content problem: %s", problem)
+        return problems
+
+    def keep_question(self, text: str) -> None:
+        """Keep a question that found no card (only with BOT_KEEP_UNMATCHED=1), without the
+        numbers, spelled out or not, e-mails and links that could identify who wrote it."""
+        if self.keep_unmatched:
+            self.store.keep_unmatched(without_number_words(text))
 
     def first_report(self, day: str, chat: int, contact: str) -> bool:
         """Whether this chat reports this number for the first time today (at most once counted)."""
@@ -104,18 +117,34 @@ class State:
         return True
 
 
-def content_stamp(root: Path) -> tuple[tuple[str, float, int], ...]:
-    """A cheap fingerprint of every content file, to notice edits without reading them. Broken
-    links, editors' lock files and unreadable entries are skipped, never fatal."""
-    stamp = []
-    try:
-        paths = sorted(root.rglob("*.y*ml"))
-    except OSError:
-        return (("", 0.0, -1),)
-    for path in paths:
-        try:
-            info = path.stat()
-        except OSError:
-            continue
-        stamp.append((str(path), info.st_mtime, info.st_size))
-    return tuple(stamp)
+Stamp = tuple[tuple[str, float, int], ...]
+EDITORS_FILES = (".", "#")  # lock and backup files editors leave beside the ones they edit (".#x.yaml")
+
+
+def scan(root: Path) -> tuple[Stamp, list[str]]:
+    """A cheap fingerprint of every content file, to notice edits without reading them, and the
+    entries that cannot be read, as problems in the validator's `path:line: problem` form.
+    Editors' lock files are neither; nothing here raises."""
+    stamp: list[tuple[str, float, int]] = []
+    problems: list[str] = []
+
+    def unreadable(e: OSError) -> None:
+        problems.append(f"{e.filename or root}:1: cannot read it: {e.strerror or type(e).__name__}")
+
+    for folder, _, names in os.walk(root, onerror=unreadable):
+        for name in sorted(names):
+            if name.startswith(EDITORS_FILES) or not name.endswith((".yaml", ".yml")):
+                continue
+            try:
+                info = (Path(folder) / name).stat()
+            except OSError as e:
+                unreadable(e)
+                continue
+            stamp.append((str(Path(folder) / name), info.st_mtime, info.st_size))
+    return tuple(sorted(stamp)), problems
+
+
+def content_stamp(root: Path) -> Stamp:
+    """What the watcher compares: every file's stamp, and every entry that cannot be read."""
+    stamp, problems = scan(root)
+    return stamp + tuple((p, 0.0, -1) for p in problems)

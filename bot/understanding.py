@@ -40,7 +40,7 @@ GLUED = 14  # an unknown "word" this long is probably several typed without spac
 
 
 def _keys_of(entries: Iterable[str]) -> frozenset[str]:
-    """The word and Kazakh-stem keys of one-word entries ("бешбармақ" finds «бешбармаққа»)."""
+    """The word and Kazakh-stem keys of one-word entries ("beshbarmak" finds "beshbarmakka")."""
     found = [words(entry) for entry in entries]
     return frozenset(
         key
@@ -169,7 +169,7 @@ class Understander:
         return self.language(text, ws, chosen)[0], [card for card, score in fused if score > 0][:limit]
 
     def _unglue(self, text: str) -> str:
-        """Words typed without spaces («мужбьет»), split into the words of the content they hold."""
+        """Words typed without spaces ("myhusbandhitsme"), split into the words of the content they hold."""
 
         def split(match: re.Match[str]) -> str:
             parts = _segment(match.group().casefold(), self.spelled)

@@ -19,7 +19,21 @@ from bot.state import Core
 from bot.validation import load
 
 ADMIN = 900
+TOKEN = "123456:TEST-token-secret"
 Runner = Callable[..., AbstractAsyncContextManager[Any]]
+
+
+def buttons(params: dict[str, object]) -> list[str]:
+    markup = params.get("reply_markup") or {}
+    assert isinstance(markup, dict)
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def replies_to(
+    api: FakeBotAPI, chat: int, count: int = 1, since: int = 0, timeout: float = 5.0
+) -> list[dict[str, object]]:
+    """The bot's sendMessage calls to a chat, once there are `count` of them."""
+    return await api.wait_for("sendMessage", count, timeout, lambda p: p["chat_id"] == chat, since)
 
 
 @pytest.fixture
@@ -42,14 +56,15 @@ def run_bot(api: FakeBotAPI, tmp_path: Path, content_dir: Path, shipped_core: Co
 
     @asynccontextmanager
     async def running(embedder: Any = None, **overrides: Any) -> AsyncIterator[Any]:
-        settings = Settings(
-            token="123456:TEST-token-secret",
-            base_url=f"{api.url}/bot",
-            data_dir=tmp_path / "data",
-            admins=frozenset({ADMIN}),
-            reload_seconds=0.3,
-            **overrides,
-        )
+        defaults: dict[str, Any] = {
+            "token": TOKEN,
+            "base_url": f"{api.url}/bot",
+            "data_dir": tmp_path / "data",
+            "admins": frozenset({ADMIN}),
+            "reload_seconds": 0.3,
+            "retry_seconds": 0.05,
+        }
+        settings = Settings(**(defaults | overrides))
         core = shipped_core if embedder is None else Core.build(shipped_core.knowledge, embedder)
         app = build(settings, core.knowledge, content_dir, embedder, core)
         async with app:

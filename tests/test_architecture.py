@@ -14,16 +14,17 @@ BOT = Path(__file__).resolve().parents[1] / "bot"
 LAYERS = [
     {"content"},
     {"yamldoc", "language", "messages", "links", "store", "config"},
-    {"reading", "triage", "semantic", "matching", "figures", "posters"},
+    {"reading", "triage", "semantic", "matching", "figures", "posters", "numberwords", "logs"},
     {"validation", "understanding"},
     {"replies"},
     {"state", "terminal", "bench"},
-    {"handlers"},
+    {"delivery"},
+    {"handlers", "webhook"},
     {"admin"},
     {"app"},
     {"__main__"},
 ]
-EDGE = {"handlers", "admin", "app", "__main__"}
+EDGE = {"delivery", "webhook", "handlers", "admin", "app", "__main__"}
 LAYER = {name: n for n, layer in enumerate(LAYERS) for name in layer}
 
 

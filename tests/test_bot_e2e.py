@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from botapi import FakeBotAPI
-from conftest import ADMIN, Runner
+from conftest import ADMIN, Runner, buttons, replies_to
 
 from bot.config import Settings
 from bot.validation import load
@@ -25,16 +21,6 @@ K = load()
 
 def texts(api: FakeBotAPI, chat: int) -> list[str]:
     return api.sent_texts(chat)
-
-
-def buttons(params: dict[str, object]) -> list[str]:
-    markup = params.get("reply_markup") or {}
-    assert isinstance(markup, dict)
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
-async def replies_to(api: FakeBotAPI, chat: int, count: int = 1, since: int = 0) -> list[dict[str, object]]:
-    return await api.wait_for("sendMessage", count, predicate=lambda p: p["chat_id"] == chat, since=since)
 
 
 @pytest.mark.parametrize(("code", "lang"), [("kk", "kk"), ("ru-RU", "ru"), ("en", "en"), ("de", "ru")])
@@ -85,6 +71,7 @@ async def test_question_answered_in_its_language(
     assert "102" in text and "112" in text  # whom to call, with numbers
     assert "forget" in buttons(reply)
     assert reply["parse_mode"] == "HTML"
+    assert "expandable_blockquote" in api.entity_types(2)[0]  # the card's details start collapsed
 
 
 async def test_danger_now_gets_numbers_first(api: FakeBotAPI, run_bot: Runner) -> None:
@@ -412,38 +399,13 @@ async def test_a_number_that_did_not_answer_is_counted(api: FakeBotAPI, run_bot:
         api.callback(
             29,
             "number-failed:police-102:battery",
-            message_id=choice["message_id"] if "message_id" in choice else None,
+            message_id=choice.get("message_id"),
         )
         await replies_to(api, 29, 4)
         assert app.bot_data["state"].store.dead_numbers() == {"police-102": 1}  # once per chat and day
     thanks = texts(api, 29)[2]
     assert thanks.startswith(K.text("ru", "didnt_work_thanks")) and "112" in thanks  # the next number to try
     assert "card:battery" in buttons(after) and "helplines" in buttons(after)
-
-
-def test_sigterm_stops_the_real_command_cleanly(api: FakeBotAPI, tmp_path: Path) -> None:
-    """`python -m bot run` as deployed: env configuration, polling, and a clean stop on SIGTERM."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "TELEGRAM_BOT_TOKEN": "42:TEST",
-        "TELEGRAM_BASE_URL": f"{api.url}/bot",
-        "BOT_DATA_DIR": str(tmp_path),
-    }
-    bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not api.calls_to("getUpdates") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        api.text_message(30, "привет")
-        while not api.sent_texts(30) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        bot.send_signal(signal.SIGTERM)
-        _, err = bot.communicate(timeout=20)
-    finally:
-        bot.kill()
-    assert bot.returncode == 0, err
-    assert api.sent_texts(30) and "Traceback" not in err
-    assert (tmp_path / "bot.sqlite3").exists()
 
 
 async def test_long_message_says_it_was_read_from_the_beginning(api: FakeBotAPI, run_bot: Runner) -> None:

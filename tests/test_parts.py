@@ -145,9 +145,9 @@ def test_a_number_that_did_not_answer_leads_to_the_next() -> None:
     text = "\n".join(reply.parts)
     assert text.startswith(K.text("en", "didnt_work_thanks"))
     assert "<b>102</b>" in text and "<b>112</b>" not in text  # the next number, not the same one
-    assert [
-        b.action for row in reply.buttons for b in row if b.action.startswith("card:")
-    ] == ["card:battery"]
+    assert [b.action for row in reply.buttons for b in row if b.action.startswith("card:")] == [
+        "card:battery"
+    ]
 
 
 def test_card_reply_has_numbers_sources_and_date() -> None:

@@ -1,7 +1,9 @@
 """FakeBotAPI: an in-process Telegram Bot API stand-in for end-to-end tests of a PTB 22 bot.
 
 Each call is checked against methods.json (made by scripts/api_table.py); breaches of the contract land in
-`violations` and are answered with a Telegram-style 400.
+`violations` and are answered with a Telegram-style 400. Faults can be scheduled the way they happen in
+front of the real API: error answers (JSON or a proxy's HTML page), slow answers, answers cut short,
+connections closed, and outages.
 """
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import html
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
+
+from .markup import parse_entities, parse_html
 
 JSON = dict[str, Any]
 METHODS: dict[str, dict[str, list[Any]]] = json.loads(
@@ -37,25 +42,6 @@ BOT_USER: JSON = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": True,
 }
-HTML_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "span",
-    "tg-spoiler",
-    "a",
-    "tg-emoji",
-    "code",
-    "pre",
-    "blockquote",
-}
-TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*>")
 LIMITS = {
     "text": 4096,
     "caption": 1024,
@@ -81,8 +67,34 @@ MEDIA: dict[str, JSON] = {  # required fields of each media kind besides file id
 ERRORS = {
     403: "Forbidden: bot was blocked by the user",
     500: "Internal Server Error",
-    502: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
+NGINX_PAGE = (
+    "<html>\r\n<head><title>{code} {phrase}</title></head>\r\n<body>\r\n<center><h1>{code} {phrase}</h1>"
+    "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not Telegram's JSON: a proxy's error page, or a body cut short."""
+
+    body: bytes
+    content_type: str = "text/html"
+    status: int = 200
+
+
+class Cut(Exception):
+    """The connection is closed without an answer, as when a network or a proxy drops it."""
+
+
+@dataclass
+class _Fault:
+    method: str
+    chat_id: str | None
+    action: ApiError | Raw | float | str  # an error, a raw answer, a delay in seconds, "cut" or "garble"
 
 
 class ApiError(Exception):
@@ -91,27 +103,6 @@ class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
-
-
-def parse_html(text: str) -> tuple[str, str | None]:
-    """Parses Telegram-flavoured HTML into (plain text, first problem or None)."""
-    stack: list[str] = []
-    out: list[str] = []
-    pos = 0
-    while (start := text.find("<", pos)) != -1:
-        out.append(text[pos:start])
-        if not (tag := TAG_RE.match(text, start)):
-            return "", f"can't parse entities: unescaped '<' or malformed tag at offset {start}"
-        closing, name, pos = tag[1] == "/", tag[2].lower(), tag.end()
-        if closing and (not stack or stack.pop() != name):
-            return "", f"can't parse entities: unmatched end tag </{name}> at offset {start}"
-        spoiler = re.search(r"class\s*=\s*[\"']?tg-spoiler", tag[3])
-        if not closing and (name not in HTML_TAGS or (name == "span" and not spoiler)):
-            return "", f'can\'t parse entities: unsupported start tag "{name}" at offset {start}'
-        stack += [] if closing else [name]
-    if stack:
-        return "", f"can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\""
-    return html.unescape("".join([*out, text[pos:]])), None
 
 
 def _fits(value: Any, kind: str) -> bool:
@@ -209,19 +200,35 @@ class _Handler(BaseHTTPRequestHandler):
     """Serves /bot<token>/<method>; any other path is 404, as on Telegram."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # answers in one go: no 40 ms wait for a delayed ACK on loopback
     api: FakeBotAPI
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, answer = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-        if route := re.fullmatch(r"/bot[^/]+/(\w+)", url.path):
-            fields, files = parse_body(self.headers.get("Content-Type", ""), body)
-            status, answer = self.api.handle(route[1], dict(parse_qsl(url.query)) | fields, files)
-        data = json.dumps(answer, ensure_ascii=False).encode()
+        size = int(self.headers.get("Content-Length") or 0)
+        if len(body := self.rfile.read(size)) < size:  # the client hung up mid-request: no call at all
+            self.close_connection = True
+            return
+        answer: JSON | Raw = {"ok": False, "error_code": 404, "description": "Not Found"}
+        status = 404
+        try:
+            if self.api.is_down():
+                raise Cut
+            if route := re.fullmatch(r"/bot[^/]+/(\w+)", url.path):
+                fields, files = parse_body(self.headers.get("Content-Type", ""), body)
+                status, answer = self.api.handle(route[1], dict(parse_qsl(url.query)) | fields, files)
+        except Cut:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if isinstance(answer, Raw):
+            data, kind = answer.body, answer.content_type
+        else:
+            data, kind = json.dumps(answer, ensure_ascii=False).encode(), "application/json"
         with contextlib.suppress(ConnectionError):  # the client may be gone after a long poll
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -246,8 +253,10 @@ class FakeBotAPI:
         self._update_ids, self._ids = itertools.count(100_000_001), itertools.count(1)
         self._last_id: dict[int, int] = {}  # per chat: users' and bot's messages share one sequence
         self._chats: dict[int | str, JSON] = {}
-        self._faults: list[tuple[str, int | str | None, ApiError]] = []
+        self._faults: list[_Fault] = []
         self._closed = False
+        self._down_until = 0.0
+        self.delay = 0.0  # seconds every answer takes, getUpdates aside (real round trips are 30-300 ms)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": self}))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -270,6 +279,19 @@ class FakeBotAPI:
         """Params of each call to `method` (case-insensitive) in calls[since:], oldest first."""
         with self._lock:
             return [params for name, params in self.calls[since:] if name.lower() == method.lower()]
+
+    def sent_to(self, chat_id: int | str) -> list[JSON]:
+        """Each message the bot sent to the chat, as Telegram reported it (entities included)."""
+        with self._lock:
+            cid = self._chat(chat_id)["id"]
+            return [dict(m) for m in self.sent if m["chat"]["id"] == cid]
+
+    def entity_types(self, chat_id: int | str) -> list[set[str]]:
+        """The entity types (bold, text_link, expandable_blockquote, …) of each message sent to the chat."""
+        return [
+            {str(e["type"]) for e in m.get("entities") or m.get("caption_entities") or []}
+            for m in self.sent_to(chat_id)
+        ]
 
     def sent_texts(self, chat_id: int | str) -> list[str]:
         """Text or caption of each message the bot sent to the chat, HTML parsed to plain text."""
@@ -306,14 +328,44 @@ class FakeBotAPI:
         retry_after: int | None = None,
         chat_id: int | str | None = None,
         times: int = 1,
+        html_page: bool = False,
     ) -> None:
-        """Makes the next `times` valid calls to `method` (to `chat_id` only, if given) fail like Telegram."""
+        """Makes the next `times` valid calls to `method` (to `chat_id` only, if given) fail like Telegram,
+        or, with `html_page`, like the proxy in front of it (nginx's HTML error page)."""
         if error_code == 429:
             retry_after = retry_after or 1
             description = description or f"Too Many Requests: retry after {retry_after}"
         error = ApiError(error_code, description or ERRORS.get(error_code, "Bad Request"), retry_after)
+        phrase = ERRORS.get(error_code, "Error").split(": ")[-1]
+        page = Raw(NGINX_PAGE.format(code=error_code, phrase=phrase).encode(), status=error_code)
+        self._schedule(method, chat_id, times, page if html_page else error)
+
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls to `method` are carried out at once but answered `seconds` later."""
+        self._schedule(method, None, times, seconds)
+
+    def garble_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls to `method` are carried out, but their answer is cut short (bad JSON)."""
+        self._schedule(method, None, times, "garble")
+
+    def cut_next(self, method: str, times: int = 1) -> None:
+        """The connection of each of the next `times` calls to `method` is closed before it is carried out."""
+        self._schedule(method, None, times, "cut")
+
+    def outage(self, seconds: float) -> None:
+        """Every connection is closed unanswered for `seconds` (getUpdates too), as when the API is unreachable."""
         with self._lock:
-            self._faults += [(method.lower(), chat_id, error)] * times
+            self._down_until = time.monotonic() + seconds
+
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _schedule(
+        self, method: str, chat_id: int | str | None, times: int, action: ApiError | Raw | float | str
+    ) -> None:
+        with self._lock:
+            chat = None if chat_id is None else str(chat_id)
+            self._faults += [_Fault(method.lower(), chat, action) for _ in range(times)]
 
     def push_update(self, update: JSON) -> JSON:
         """Queues an update for getUpdates, with the next update_id unless it has one."""
@@ -461,38 +513,42 @@ class FakeBotAPI:
         message = self._store(chat or self._chat(user_id), self._user(user_id, language_code), content)
         return self.push_update({"message": message})
 
-    def handle(self, name: str, raw: dict[str, str], files: dict[str, JSON]) -> tuple[int, JSON]:
-        """Records, checks and answers one call; returns (HTTP status, response body)."""
+    def handle(self, name: str, raw: dict[str, str], files: dict[str, JSON]) -> tuple[int, JSON | Raw]:
+        """Records, checks and answers one call; returns (HTTP status, response body). Raises Cut when
+        a scheduled fault closes the connection instead."""
         method = CANONICAL.get(name.lower())
         params, problems = validate(method, raw, files) if method else (raw, [f"unknown method {name!r}"])
         with self._lock:
             self.calls.append((method or name, params))
             self.violations += [f"{method or name}: {problem}" for problem in problems]
-            fault = (
-                None
-                if problems
-                else next(
-                    (
-                        f
-                        for f in self._faults
-                        if f[0] == name.lower() and (f[1] is None or str(f[1]) == str(params.get("chat_id")))
-                    ),
-                    None,
-                )
-            )
-            if fault:
+            chat = str(params.get("chat_id"))
+            mine = (f for f in self._faults if f.method == name.lower() and f.chat_id in (None, chat))
+            fault = next(mine, None)
+            if fault and not problems:
                 self._faults.remove(fault)
+            else:
+                fault = None
+        action = fault.action if fault else None
+        if action == "cut":
+            raise Cut
+        if isinstance(action, Raw):
+            return action.status, action
         try:
             if method is None or problems:
                 raise ApiError(400, f"Bad Request: {problems[0]}") if method else ApiError(404, "Not Found")
-            if fault:
-                raise fault[2]
-            return 200, {"ok": True, "result": self._answer(method, params)}
+            if isinstance(action, ApiError):
+                raise action
+            answer: JSON = {"ok": True, "result": self._answer(method, params)}
         except ApiError as error:
             answer = {"ok": False, "error_code": error.code, "description": error.description}
             if error.retry_after is not None:
                 answer["parameters"] = {"retry_after": error.retry_after}
             return error.code, answer
+        if method != "getUpdates":
+            time.sleep(self.delay + (action if isinstance(action, float) else 0.0))
+        if action == "garble":
+            return 200, Raw(json.dumps(answer, ensure_ascii=False).encode()[:-7], "application/json")
+        return 200, answer
 
     def _answer(self, method: str, p: JSON) -> Any:
         """The result Telegram would give for a valid call; True for the methods not modelled here."""
@@ -521,7 +577,8 @@ class FakeBotAPI:
                 if message is None:
                     raise ApiError(400, "Bad Request: message to edit not found")
                 old = {k: v for k, v in message.items() if k != "edit_date"}
-                new = {k: v for k, v in old.items() if k != "reply_markup"}  # an omitted keyboard goes
+                gone = ("reply_markup", "entities", "caption_entities")  # an omitted keyboard goes
+                new = {k: v for k, v in old.items() if k not in gone}
                 new |= self._content(p | p.get("media", {}))
                 if new == old:
                     raise ApiError(
@@ -544,9 +601,14 @@ class FakeBotAPI:
             return True
 
     def _content(self, item: JSON) -> JSON:
-        """Message content for one sent item: plain text/caption, a media object, an inline keyboard."""
+        """Message content for one sent item: plain text/caption and their entities, a media object, an
+        inline keyboard."""
         is_html = str(item.get("parse_mode")).lower() == "html"
-        content = {f: parse_html(v)[0] if is_html else v for f in ("text", "caption") if (v := item.get(f))}
+        content: JSON = {}
+        for field, entities in (("text", "entities"), ("caption", "caption_entities")):
+            if value := item.get(field):
+                plain, _, found = parse_entities(value) if is_html else (value, None, [])
+                content |= {field: plain} | ({entities: found} if found else {})
         kind = re.sub(r"(?<!^)(?=[A-Z])", "_", str(item.get("type", ""))).lower()
         media = {kind: self._media(kind)} if kind in MEDIA else {}
         markup = item.get("reply_markup")
