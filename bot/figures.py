@@ -5,74 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-import segno
 
 if TYPE_CHECKING:
     from PIL import ImageFont
 
-from bot.links import Link
 from bot.store import Count, shown
-
-
-def write_qr(link: Link, folder: Path) -> list[Path]:
-    """A poster-ready QR code as PNG and SVG, with the title and the link printed under it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{link.lang}_{link.card or 'bot'}"
-    qr = segno.make(link.url, error="m")
-    svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
-    qr.save(str(svg_path), scale=10, border=4)
-    _caption_svg(svg_path, link)
-    qr.save(str(png_path), scale=12, border=4)
-    _caption_png(png_path, link)
-    return [png_path, svg_path]
-
-
-def _caption_svg(path: Path, link: Link) -> None:
-    from xml.sax.saxutils import escape
-
-    text = path.read_text(encoding="utf-8")
-    width = int(re.search(r'width="(\d+)"', text).group(1))  # type: ignore[union-attr]
-    height = int(re.search(r'height="(\d+)"', text).group(1))  # type: ignore[union-attr]
-    extra = 70
-    text = re.sub(r'height="\d+"', f'height="{height + extra}"', text, count=1)
-    caption = (
-        f'<rect x="0" y="{height}" width="{width}" height="{extra}" fill="#fff"/>'
-        f'<text x="{width // 2}" y="{height + 25}" font-family="sans-serif" font-size="18" text-anchor="middle">'
-        f"{escape(link.title)}</text>"
-        f'<text x="{width // 2}" y="{height + 55}" font-family="monospace" font-size="12" text-anchor="middle">'
-        f"{escape(link.url)}</text></svg>"
-    )
-    text = text.replace('viewBox="0 0', 'data-qr="1" viewBox="0 0').replace("</svg>", caption)
-    text = re.sub(
-        r'viewBox="0 0 (\d+) (\d+)"', lambda m: f'viewBox="0 0 {m[1]} {int(m[2]) + extra // 10}"', text
-    )
-    path.write_text(text, encoding="utf-8")
-
-
-def _caption_png(path: Path, link: Link) -> None:
-    from PIL import Image, ImageDraw
-
-    qr = Image.open(path).convert("RGB")
-    font, small = _font(22), _font(14)
-    lines: list[str] = []
-    for word in link.title.split():  # wrap the title to the code's width
-        if lines and font.getlength(f"{lines[-1]} {word}") <= qr.width - 40:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    poster = Image.new("RGB", (qr.width, qr.height + 30 * len(lines) + 45), "white")
-    poster.paste(qr, (0, 0))
-    draw = ImageDraw.Draw(poster)
-    for n, line in enumerate(lines):
-        draw.text((qr.width // 2, qr.height + 10 + 30 * n), line, fill="black", font=font, anchor="mt")
-    draw.text((qr.width // 2, poster.height - 25), link.url, fill="black", font=small, anchor="mt")
-    poster.save(path)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
@@ -99,11 +39,16 @@ def top_cards(counts: Iterable[Count], limit: int = 10) -> list[tuple[str, int]]
     return totals.most_common(limit)
 
 
+def _cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (=, +, -, @ first)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") and value not in ("-",) else value
+
+
 def csv_text(rows: list[tuple[str, str, str, str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("card", "lang", "outcome", "campaign", "count"))
-    writer.writerows(rows)
+    writer.writerows(tuple(_cell(v) for v in row) for row in rows)
     return out.getvalue()
 
 

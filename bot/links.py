@@ -16,7 +16,7 @@ from bot.content import LANGS, Knowledge
 
 PAYLOAD_MAX = 64
 # A campaign tag: 1-20 letters, digits or '-', never a run of five digits (that could be a phone number).
-CAMPAIGN = re.compile(r"^(?!.*\d{5})[A-Za-z0-9-]{1,20}$")
+CAMPAIGN = re.compile(r"^(?!.*\d{5})[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,14 @@ def test_stats_without_data_says_so(tmp_path: Path) -> None:
     assert run.returncode == 0 and "no bot data yet" in run.stdout
 
 
+def test_the_csv_export_cannot_carry_a_formula() -> None:
+    import csv as csvlib
+
+    text = figures.csv_text([("battery", "ru", "link", '=HYPERLINK("http://evil.example")', "<5")])
+    (row,) = list(csvlib.reader(text.splitlines()))[1:]
+    assert row[3].startswith("'=") and row[4] == "<5"
+
+
 def test_unmatched_questions_grouped() -> None:
     groups = figures.group_similar(
         ["как получить визу", "как получить визу?", "рецепт плова", "визу как получить"]
