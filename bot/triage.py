@@ -263,12 +263,14 @@ class Triage:
             out.append(" ".join(ws[start:]))
         return [c for c in out if c.strip()]
 
-    def assess(self, text: str, semantic: Mapping[str, float] | None = None) -> Finding:
+    def assess(
+        self, text: str, semantic: Mapping[str, float] | None = None, groups: frozenset[str] | None = None
+    ) -> Finding:
         """Emergency or not. A strong rule decides alone; another rule decides unless the semantic
         check clearly disagrees, or, when the message asks for information, unless it does not
         agree; without any rule, a clear semantic verdict (nearer the emergency examples than the
         safe ones) decides. Without the semantic layer every rule decides: recall first."""
-        groups = self.groups(text)
+        groups = self.groups(text) if groups is None else groups
         strong = [kind for kind, needed in STRONG if needed <= groups]
         fired = [kind for kind, needed in RULES if needed <= groups]
         if "help" in groups and self._cry_for_help(text):

@@ -19,7 +19,7 @@ from bot.content import Knowledge
 from bot.language import FALLBACK_LANG, Word, guess_language, words
 from bot.matching import Matcher, Ranking
 from bot.semantic import Embedder, SemanticIndex, Vectors, build
-from bot.triage import Finding, Kind, Triage
+from bot.triage import HINTS, VETOES, Kind, Triage
 
 Mode = Literal["card", "topics", "suggestions", "off_topic", "fallback", "smalltalk"]
 
@@ -36,7 +36,15 @@ TOPIC_FLOOR = 0.22  # a message with a word of the domain is off topic only belo
 LEX_ACCEPT, LEX_LEAD, LEX_IN_SCOPE = 0.39, 0.01, 0.30  # the same without the semantic layer
 CAUTIOUS = 0.62  # a card marked `cautious` is shown first only above this
 TOPICS = 3
+PLAIN, PLAIN_LEAD = 60.0, 15.0  # lexical score and lead at which the meaning layer is skipped
 GLUED = 14  # an unknown "word" this long is probably several typed without spaces
+
+
+def _plain(ranking: Ranking, groups: frozenset[str]) -> bool:
+    """A message the words alone answer clearly, with no hint of danger, of the past or of a
+    question for information: the meaning layer (about a millisecond a token) is not needed."""
+    scores = [s for _, s in ranking.scores[:2]] + [0.0]
+    return scores[0] >= PLAIN and scores[0] - scores[1] >= PLAIN_LEAD and not groups & (HINTS | VETOES)
 
 
 def _keys_of(entries: Iterable[str]) -> frozenset[str]:
@@ -144,8 +152,10 @@ class Understander:
         if kind := self.triage.small_talk(ws):
             return Understanding(lang, confident, "smalltalk", smalltalk=kind)
         ranking = self.matcher.rank(ws)
-        vector = self.semantic.encode(text) if self.semantic and ws else None
-        finding = self._emergency(text, vector)
+        groups = self.triage.groups(text)
+        vector = self.semantic.encode(text) if self.semantic and ws and not _plain(ranking, groups) else None
+        sims = self.semantic.emergency_scores(vector) if self.semantic and vector is not None else None
+        finding = self.triage.assess(text, sims, groups)
         fused, nearest = self._fuse(ranking, vector)
         child = self._is_child(text)
         mode, cards, score = self._decide(ws, ranking, fused, nearest, child)
@@ -176,10 +186,6 @@ class Understander:
             return " ".join(parts) if parts else match.group()
 
         return _LONG_WORD.sub(split, text)
-
-    def _emergency(self, text: str, vector: Vectors | None) -> Finding:
-        sims = self.semantic.emergency_scores(vector) if self.semantic and vector is not None else None
-        return self.triage.assess(text, sims)
 
     def _fuse(self, ranking: Ranking, vector: Vectors | None) -> tuple[list[tuple[str, float]], float | None]:
         """Lexical (0-100) and semantic (cosine) scores on one 0-1 scale, best first, and the best
