@@ -83,16 +83,20 @@ HINTS = frozenset(
         "topic",
     }
 )
-VETOES = frozenset({"past", "info"})
+VETOES = frozenset({"past", "info", "negated"})
+# A negated cue of these ("I don't want to die, I want my rights") also stops the semantic check,
+# which reads meaning but not "not".
+DENIABLE = frozenset({"attack", "threat", "trapped", "suicidal", "selfharm", "hurt", "weapon"})
+ALARMING = DENIABLE | {"arriving", "help", "fear", "farewell", "means"}
 TIME = frozenset({"now", "past", "info"})
 _CLAUSE = re.compile(r"[.!?;,\n()]+")
 EXACT = frozenset({"farewell"})  # "forgive me, everyone" is a farewell, "she should forgive him" is not
 KEY_MIN = 4  # a stem shorter than this ("ub") joins unrelated words across languages
 
 
-DISAGREE = -0.05  # a rule without "now" is overruled when the safe examples are nearer by this
-SEMANTIC_MARGIN = 0.02  # with a hint: nearer an emergency example than any safe one by this
-SEMANTIC_ALONE = 0.05  # without any cue: by this, and
+DISAGREE = -0.02  # a rule without "now" is overruled when the safe examples are nearer by this
+SEMANTIC_MARGIN = 0.0  # with a hint: nearer an emergency example than any safe one
+SEMANTIC_ALONE = 0.02  # without any cue: nearer by this, and
 SEMANTIC_FLOOR = 0.875  # at least this close (e5 cosines of unrelated texts are 0.80-0.87)
 TYPO = 84  # rapidfuzz ratio at which an unknown word is read as a misspelt cue word
 GLUED = 18  # a "word" this long is probably several typed without spaces
@@ -213,6 +217,9 @@ class Triage:
             (kind, p) for lang in langs for kind, pl in lang.smalltalk.items() for p in pl.phrases
         )
         self.turns = frozenset(fold(t) for lang in langs for t in lang.cues.turns)
+        # "but", not "now": a clause it opens that says only "now" is the calm after the story
+        nows = {fold(p) for lang in langs for p in lang.cues.groups.get("now", ())}
+        self.contrasts = self.turns - nows
         self._typos = lru_cache(maxsize=8192)(self._typo)
 
     def _typo(self, skeleton: str) -> frozenset[str]:
@@ -234,6 +241,9 @@ class Triage:
     def _clause(self, ws: list[Word]) -> set[str]:
         read = self._read(ws)
         found = {cue.group for _, _, cue in self.cues.find(read, self.before, self.after)}
+        if self.before & {s for s, _ in ws} or self.after & {s for s, _ in ws}:
+            denied = {cue.group for _, _, cue in self.cues.find(read, frozenset())} - found
+            found |= {"negated"} if denied & DENIABLE else set()
         found |= self.cues.glued(ws)
         return found | {cue.group for _, _, cue in self.markers.find(read, frozenset())}
 
@@ -245,6 +255,8 @@ class Triage:
             groups = self._clause(words(clause))
             if "past" in groups and "now" not in groups:
                 groups = {g for g in groups if g in TIME}
+            if fold(clause.split()[0]) in self.contrasts and not groups & ALARMING:
+                groups.discard("now")  # "he threatens to kill me when angry, but now he is calm"
             found |= groups
         if "now" in found:
             found.discard("past")
@@ -257,7 +269,8 @@ class Triage:
             ws = part.split()
             start = 0
             for i, w in enumerate(ws):
-                if i > start and fold(w) in self.turns:  # the turning word opens the next clause
+                # the turning word opens the next clause; "but" keeps its clause to the next stop
+                if i > start and fold(w) in self.turns and fold(ws[start]) not in self.contrasts:
                     out.append(" ".join(ws[start:i]))
                     start = i
             out.append(" ".join(ws[start:]))
@@ -281,7 +294,12 @@ class Triage:
             kinds = strong + fired
         elif fired and (semantic is None or (verdict is not None if groups & VETOES else margin > DISAGREE)):
             kinds = fired
-        elif semantic is not None and verdict is not None and _clear(semantic, verdict, bool(groups & HINTS)):
+        elif (
+            semantic is not None
+            and verdict is not None
+            and "negated" not in groups
+            and _clear(semantic, verdict, bool(groups & HINTS))
+        ):
             kinds, groups = [verdict], groups | {"semantic"}
         else:
             kinds = []

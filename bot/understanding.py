@@ -31,20 +31,22 @@ LONG = 30  # words from which a message is read as a story that may hold several
 SEM_WEIGHT, SEM_FLOOR, SEM_SPAN = 0.4, 0.82, 0.2
 ACCEPT, LEAD = 0.40, 0.04  # a card is shown outright above this, leading the next by this
 STORY_LEAD = 0.06  # a long story gets one card (with the others as buttons) only with this lead
-IN_SCOPE, SEM_IN_SCOPE, KNOWN = 0.36, 0.88, 0.5  # below all three: about something else
+IN_SCOPE, SEM_IN_SCOPE, KNOWN = 0.40, 0.89, 0.5  # below all three: about something else
 TOPIC_FLOOR = 0.22  # a message with a word of the domain is off topic only below this
 LEX_ACCEPT, LEX_LEAD, LEX_IN_SCOPE = 0.39, 0.01, 0.30  # the same without the semantic layer
 CAUTIOUS = 0.62  # a card marked `cautious` is shown first only above this
 TOPICS = 3
-PLAIN, PLAIN_LEAD = 60.0, 15.0  # lexical score and lead at which the meaning layer is skipped
+PLAIN, PLAIN_LEAD, PLAIN_WORDS = 60.0, 15.0, 3  # when the meaning layer is skipped
 GLUED = 14  # an unknown "word" this long is probably several typed without spaces
 
 
-def _plain(ranking: Ranking, groups: frozenset[str]) -> bool:
-    """A message the words alone answer clearly, with no hint of danger, of the past or of a
-    question for information: the meaning layer (about a millisecond a token) is not needed."""
+def _plain(ranking: Ranking, groups: frozenset[str], n_words: int) -> bool:
+    """A message of a few words that the words alone answer clearly, with no hint of danger, of the
+    past or of a question for information: the meaning layer (a millisecond a token) is not needed.
+    A word or two is always read for meaning too: one fuzzy match ("menu") proves little."""
     scores = [s for _, s in ranking.scores[:2]] + [0.0]
-    return scores[0] >= PLAIN and scores[0] - scores[1] >= PLAIN_LEAD and not groups & (HINTS | VETOES)
+    clear = scores[0] >= PLAIN and scores[0] - scores[1] >= PLAIN_LEAD
+    return clear and n_words >= PLAIN_WORDS and not groups & (HINTS | VETOES)
 
 
 def _keys_of(entries: Iterable[str]) -> frozenset[str]:
@@ -153,7 +155,11 @@ class Understander:
             return Understanding(lang, confident, "smalltalk", smalltalk=kind)
         ranking = self.matcher.rank(ws)
         groups = self.triage.groups(text)
-        vector = self.semantic.encode(text) if self.semantic and ws and not _plain(ranking, groups) else None
+        vector = (
+            self.semantic.encode(text)
+            if self.semantic and ws and not _plain(ranking, groups, len(ws))
+            else None
+        )
         sims = self.semantic.emergency_scores(vector) if self.semantic and vector is not None else None
         finding = self.triage.assess(text, sims, groups)
         fused, nearest = self._fuse(ranking, vector)

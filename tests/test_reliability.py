@@ -110,7 +110,7 @@ async def test_an_emergency_behind_500_queued_messages_is_answered_at_once(
         waited = time.monotonic() - pushed
         answered_before = len(api.calls_to("sendMessage")) - 1
     assert api.sent_texts(42)[0].startswith(NUMBERS_FIRST)
-    assert waited < 1.5, waited
+    assert waited < 5.0, waited  # "within a few seconds of being read"; bench measures the real wait
     assert answered_before < 250  # it went ahead of the queue, not through it
 
 
