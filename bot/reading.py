@@ -7,6 +7,7 @@ A card with several mistakes reports all of them at once, so an editor fixes a f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -189,16 +190,26 @@ def _phrase_map(doc: YamlDoc, data: Any, where: str) -> dict[str, tuple[str, ...
     return out
 
 
+def _kinds(
+    doc: YamlDoc, data: dict[str, Any], kinds: Iterable[str], fields: Spec
+) -> dict[str, dict[str, Any]]:
+    """The sections of these kinds that are there with all their fields; each one missing is reported."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        section = data.get(kind)
+        if not isinstance(section, dict):
+            doc.add(doc.line(kind), f"'{kind}:' is missing: add it with {', '.join(fields)}")
+        elif check_fields(doc, section, fields, (kind,)):
+            out[kind] = section
+    return out
+
+
 def _emergency(doc: YamlDoc) -> tuple[dict[str, Emergency], Cues]:
     data = _sections(doc, EMERGENCY_SECTIONS)
     replies: dict[str, Emergency] = {}
-    for kind in EMERGENCY_KINDS:
-        section = data.get(kind)
-        if not isinstance(section, dict):
-            doc.add(doc.line(kind), f"'{kind}:' is missing: add it with {', '.join(EMERGENCY_FIELDS)}")
-        elif check_fields(doc, section, EMERGENCY_FIELDS, (kind,)):
-            numbers = tuple((str(k), str(v).strip()) for k, v in section["numbers"].items())
-            replies[kind] = Emergency(kind, numbers, section["after"].strip())
+    for kind, section in _kinds(doc, data, EMERGENCY_KINDS, EMERGENCY_FIELDS).items():
+        numbers = tuple((str(k), str(v).strip()) for k, v in section["numbers"].items())
+        replies[kind] = Emergency(kind, numbers, section["after"].strip())
     lists: dict[str, tuple[str, ...]] = {}
     for name in _MARKER_LISTS:
         if data.get(name) is not None and check_fields(doc, {name: data[name]}, {name: (list, False)}):
@@ -217,14 +228,10 @@ def _emergency(doc: YamlDoc) -> tuple[dict[str, Emergency], Cues]:
 
 def _smalltalk(doc: YamlDoc) -> dict[str, PhraseList]:
     data = _sections(doc, SMALLTALK_KINDS)
-    out: dict[str, PhraseList] = {}
-    for kind in SMALLTALK_KINDS:
-        section = data.get(kind)
-        if not isinstance(section, dict):
-            doc.add(doc.line(kind), f"'{kind}:' is missing: add it with {', '.join(SMALLTALK_FIELDS)}")
-        elif check_fields(doc, section, SMALLTALK_FIELDS, (kind,)):
-            out[kind] = PhraseList(kind, texts(section["phrases"]), section["reply"].strip())
-    return out
+    return {
+        kind: PhraseList(kind, texts(section["phrases"]), section["reply"].strip())
+        for kind, section in _kinds(doc, data, SMALLTALK_KINDS, SMALLTALK_FIELDS).items()
+    }
 
 
 def _words(doc: YamlDoc) -> dict[str, tuple[str, ...]]:
