@@ -225,14 +225,14 @@ def test_development_set_does_not_fall_below_the_old_matcher(reader: Understande
 def test_held_out_set_does_not_fall_below_the_old_matcher(reader: Understander, lang: str) -> None:
     """Written without seeing the cards or the development set, never tuned on. The old matcher:
     top-1 0.93 / 0.97 / 0.97 (kk, ru, en), out of scope rejected 0.88 / 1.0 / 0.75. This version
-    measured 0.89 / 0.97 / 0.97 and 0.62 / 0.88 / 0.88: Kazakh falls short (see the README)."""
+    measured 0.89 / 0.97 / 0.97 and 0.75 / 0.88 / 0.88: Kazakh falls short (see the README)."""
     items = HELDOUT[lang]["questions"]
     misses = [(i["card"], _first(reader, i["q"], lang), i["q"]) for i in items]
     misses = [m for m in misses if m[0] != m[1]]
     assert 1 - len(misses) / len(items) >= {"kk": 0.89, "ru": 0.96, "en": 0.96}[lang], misses
     taken = [q for q in HELDOUT[lang]["out_of_scope"] if reader.read(q, lang).cards]
     assert (
-        1 - len(taken) / len(HELDOUT[lang]["out_of_scope"]) >= {"kk": 0.62, "ru": 0.87, "en": 0.75}[lang]
+        1 - len(taken) / len(HELDOUT[lang]["out_of_scope"]) >= {"kk": 0.75, "ru": 0.87, "en": 0.75}[lang]
     ), taken
 
 
