@@ -84,8 +84,7 @@ HINTS = frozenset(
     }
 )
 VETOES = frozenset({"past", "info", "negated"})
-# A negated cue of these ("I don't want to die, I want my rights") also stops the semantic check,
-# which reads meaning but not "not".
+# A negated cue of these ("I don't want to die, I want my rights") marks the clause `negated`.
 DENIABLE = frozenset({"attack", "threat", "trapped", "suicidal", "selfharm", "hurt", "weapon"})
 ALARMING = DENIABLE | {"arriving", "help", "fear", "farewell", "means"}
 TIME = frozenset({"now", "past", "info"})
@@ -96,8 +95,8 @@ KEY_MIN = 4  # a stem shorter than this ("ub") joins unrelated words across lang
 
 DISAGREE = -0.02  # a rule without "now" is overruled when the safe examples are nearer by this
 SEMANTIC_MARGIN = 0.0  # with a hint: nearer an emergency example than any safe one
-SEMANTIC_ALONE = 0.02  # without any cue: nearer by this, and
-SEMANTIC_FLOOR = 0.875  # at least this close (e5 cosines of unrelated texts are 0.80-0.87)
+SEMANTIC_ALONE = 0.01  # without any cue: nearer by this, and
+SEMANTIC_FLOOR = 0.885  # at least this close (e5 cosines of unrelated texts are 0.80-0.87)
 TYPO = 84  # rapidfuzz ratio at which an unknown word is read as a misspelt cue word
 GLUED = 18  # a "word" this long is probably several typed without spaces
 
@@ -282,7 +281,8 @@ class Triage:
         """Emergency or not. A strong rule decides alone; another rule decides unless the semantic
         check clearly disagrees, or, when the message asks for information, unless it does not
         agree; without any rule, a clear semantic verdict (nearer the emergency examples than the
-        safe ones) decides. Without the semantic layer every rule decides: recall first."""
+        safe ones) decides, unless the message is negated, past or a question for information.
+        Without the semantic layer every rule decides: recall first."""
         groups = self.groups(text) if groups is None else groups
         strong = [kind for kind, needed in STRONG if needed <= groups]
         fired = [kind for kind, needed in RULES if needed <= groups]
@@ -297,7 +297,7 @@ class Triage:
         elif (
             semantic is not None
             and verdict is not None
-            and "negated" not in groups
+            and not groups & VETOES  # meaning is read without "not", "a month ago" or "what is the penalty"
             and _clear(semantic, verdict, bool(groups & HINTS))
         ):
             kinds, groups = [verdict], groups | {"semantic"}
